@@ -1,0 +1,48 @@
+"""analyzer: contact-center call analytics.
+
+Heavy dependencies (faster-whisper, torch, transformers, pandas) are imported lazily, on first
+use of the function that needs them, so ``import analyzer`` and ``analyzer --help`` are instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "run_batch": "analyzer.runner",
+    "plan_batch": "analyzer.runner",
+    "Progress": "analyzer.runner",
+    "load_results": "analyzer.results",
+    "Results": "analyzer.results",
+    "AnalyzerConfig": "analyzer.config",
+    "AudioOptions": "analyzer.config",
+    "TranscribeOptions": "analyzer.config",
+    "UtteranceOptions": "analyzer.config",
+    "RunOptions": "analyzer.config",
+    "load_models": "analyzer.pipeline",
+    "process_call": "analyzer.pipeline",
+    "transcribe_call": "analyzer.pipeline",
+    "Models": "analyzer.pipeline",
+    "load_call_audio": "analyzer.ingest.audio",
+    "read_transcript": "analyzer.ingest.transcripts",
+    "read_metadata": "analyzer.ingest.metadata",
+    "build_utterances": "analyzer.utterances",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analyzer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

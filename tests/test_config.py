@@ -1,0 +1,38 @@
+import pytest
+
+from analyzer.config import AnalyzerConfig, TranscribeOptions, settings_hash
+from analyzer.errors import ConfigError
+
+
+def test_toml_maps_onto_dataclasses(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[audio]\nagent_channel = "right"\n[transcribe]\nbeam_size = 3\nmodel = "/m"\n[utterances]\nmax_gap_s = 0.5\n')
+    config = AnalyzerConfig.from_file(path)
+    assert config.audio.agent_channel == "right" and config.transcribe.beam_size == 3
+    assert config.utterances.max_gap_s == 0.5 and config.transcribe.vad is True
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("[nope]\na = 1\n", "unknown table \\[nope\\]"), ("[transcribe]\nbeam = 2\n", "unknown option\\(s\\) beam"),
+     ('[audio]\nagent_channel = "middle"\n', "left' or 'right"), ("[audio\n", "not valid TOML")],
+)
+def test_bad_config_names_the_problem(tmp_path, text, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        AnalyzerConfig.from_file(path)
+
+
+def test_runtime_fields_do_not_change_settings_hash():
+    base = settings_hash(TranscribeOptions())
+    assert settings_hash(TranscribeOptions(cpu_threads=7, device="cuda", batch_size=2)) == base
+    assert settings_hash(TranscribeOptions(beam_size=5)) != base
+
+
+def test_replace_ignores_none_and_validates():
+    config = AnalyzerConfig().replace("transcribe", beam_size=None, model="x")
+    assert config.transcribe.model == "x" and config.transcribe.beam_size == 1
+    assert config.transcribe.resolved_compute_type() == "int8"
+    with pytest.raises(ConfigError):
+        AnalyzerConfig().replace("audio", agent_channel="up")

@@ -1,0 +1,71 @@
+"""Integration: the real packaged tiny.en transcribes generated stereo telephone calls.
+
+The generator (scripts/generate_demo_calls.py) writes stereo 8 kHz calls with two TTS voices,
+telephone band-pass, pauses, a hold with music, overtalk, and the script with exact timings.
+"""
+
+import json
+
+import pandas as pd
+import pytest
+
+from analyzer.evaluation.wer import ZERO, wer_counts
+from analyzer.pipeline import Models
+from analyzer.results import load_results
+from analyzer.runner import run_batch
+
+
+@pytest.fixture(scope="module")
+def demo_results(demo_dir, real_transcriber, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo_results")
+    summary = run_batch(demo_dir / "audio", out, metadata=demo_dir / "metadata.csv", models=Models(real_transcriber))
+    truths = {p.stem: json.loads(p.read_text()) for p in (demo_dir / "truth").glob("*.json")}
+    return summary, load_results(out), truths
+
+
+def test_all_calls_processed_with_metadata(demo_results, demo_dir):
+    summary, results, truths = demo_results
+    assert summary.exit_code == 0 and summary.n_ok == len(truths) == 6
+    meta = pd.read_csv(demo_dir / "metadata.csv")
+    merged = results.calls.merge(meta, on="call_id", suffixes=("", "_meta"))
+    assert (merged.agent_id == merged.agent_id_meta).all()
+    assert (merged.handle_seconds == merged.handle_seconds_meta).all()
+    assert (results.calls.duration_s > 40).all()
+
+
+def test_wer_against_the_script(demo_results):
+    _, results, truths = demo_results
+    total = ZERO
+    for call_id, truth in truths.items():
+        utts = results.utterances[results.utterances.call_id == call_id]
+        for speaker in ("agent", "customer"):
+            ref = " ".join(u["text"] for u in truth["utterances"] if u["speaker"] == speaker)
+            hyp = " ".join(utts[utts.speaker == speaker].text)
+            total = total + wer_counts(ref, hyp)
+    assert total.wer <= 0.35, f"pooled WER {total.wer:.3f}"
+
+
+def test_words_attributed_to_the_right_speaker(demo_results):
+    _, results, truths = demo_results
+    right = wrong = 0
+    for call_id, truth in truths.items():
+        spans = [(u["speaker"], u["start"] - 0.5, u["end"] + 0.5) for u in truth["utterances"]]
+        for utt in results.utterances[results.utterances.call_id == call_id].itertuples():
+            for word in utt.words:
+                mid = (word["start_s"] + word["end_s"]) / 2
+                speakers = {s for s, a, b in spans if a <= mid <= b}
+                if utt.speaker in speakers:
+                    right += 1
+                else:
+                    wrong += 1  # wrong party, or no speech there at all (a hallucination)
+    assert right / (right + wrong) >= 0.95, (right, wrong)
+
+
+def test_utterances_interleaved_and_timed(demo_results):
+    _, results, truths = demo_results
+    for call_id, utts in results.utterances.groupby("call_id"):
+        utts = utts.sort_values("utterance_index")
+        assert utts.start_s.is_monotonic_increasing
+        assert (utts.end_s >= utts.start_s).all()
+        assert set(utts.speaker) == {"agent", "customer"}
+        assert utts.end_s.max() <= truths[call_id]["duration"] + 0.5
