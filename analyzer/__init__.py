@@ -30,6 +30,12 @@ _EXPORTS = {
     "read_transcript": "analyzer.ingest.transcripts",
     "read_metadata": "analyzer.ingest.metadata",
     "build_utterances": "analyzer.utterances",
+    "SentimentOptions": "analyzer.config",
+    "load_sentiment_model": "analyzer.sentiment.model",
+    "score_transcript": "analyzer.sentiment.trajectory",
+    "call_sentiment": "analyzer.sentiment.trajectory",
+    "score_texts": "analyzer.textscore",
+    "score_jsonl": "analyzer.textscore",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

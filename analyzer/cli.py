@@ -53,10 +53,11 @@ def cli() -> None:
 @click.option("--device", help="cpu, cuda or auto (default cpu).")
 @click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, float16 on CUDA).")
 @click.option("--beam-size", type=int, help="Decoding beam size (default 1, greedy).")
+@click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
 @click.option("--batch-size", type=int, help="Speech chunks decoded together (default 8).")
 @click.option("--force", is_flag=True, help="Process calls again even if already stored with the same settings.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, batch_size, force, quiet):
+def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
@@ -66,6 +67,7 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
         {
             "transcribe": dict(model=model, device=device, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size),
             "audio": dict(agent_channel=agent_channel),
+            "sentiment": dict(model=sentiment_model),
         },
     )
     bar = _ProgressBar(disable=quiet)
@@ -79,6 +81,24 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
         click.echo(f"{failure.severity}: [{failure.stage}] {failure.file}: {failure.reason}", err=True)
     click.echo(summary.line())
     sys.exit(summary.exit_code)
+
+
+@cli.command("score-text")
+@click.argument("in_path", metavar="IN.jsonl", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out_path", required=True, type=click.Path(path_type=Path), help="Output JSONL.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file.")
+@click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
+def score_text(in_path, out_path, config_path, sentiment_model):
+    """Score text lines without audio: {"id", "text", "speaker"} in, sentiment out."""
+    from .errors import AnalyzerError
+    from .textscore import score_jsonl
+
+    config = _config(config_path, {"sentiment": dict(model=sentiment_model)})
+    try:
+        n = score_jsonl(in_path, out_path, config)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    click.echo(f"scored {n} lines -> {out_path}")
 
 
 class _ProgressBar:

@@ -120,6 +120,44 @@ class UtteranceOptions:
 
 
 @dataclass(frozen=True)
+class SentimentOptions:
+    """Sentiment per utterance and over each call.
+
+    enabled: score sentiment at all.
+    model: ``None`` (default) uses the classifier shipped in ``models/sentiment`` (all-MiniLM-L6-v2
+        embeddings + a head trained by ``scripts/train_sentiment.py``). Otherwise a directory
+        written by that script (your own retrained head), or any Hugging Face
+        sequence-classification model (directory or hub name, e.g.
+        ``"cardiffnlp/twitter-roberta-base-sentiment-latest"``).
+    label_map: for a Hugging Face classifier, its label names -> negative/neutral/positive
+        (default: matched by the prefixes neg/neu/pos).
+    encoder: the sentence encoder under a head; ``None`` = the one the head was trained with.
+    backend: ``"ct2"`` (CTranslate2, default) or ``"torch"`` for the sentence encoder.
+    compute_type: CTranslate2 compute type for the encoder (int8 default).
+    max_length: tokens per utterance kept by the encoder.
+    batch_size, threads: inference batching and CPU threads (0 = all cores).
+    edge_utterances: how many of a party's first / last utterances make its start / end score.
+    trajectory_points: slices of normalised call time in the stored trajectory (10 = deciles).
+    smoothing: Gaussian kernel width for the trajectory, as a fraction of the call.
+    min_rise: smallest rise in the rolling mean that counts as a turning point.
+    """
+
+    enabled: bool = True
+    model: Optional[str] = None
+    label_map: Optional[Mapping[str, str]] = None
+    encoder: Optional[str] = None
+    backend: str = "ct2"
+    compute_type: str = "int8"
+    max_length: int = 128
+    batch_size: int = _runtime(64)
+    threads: int = _runtime(0)
+    edge_utterances: int = 3
+    trajectory_points: int = 10
+    smoothing: float = 0.1
+    min_rise: float = 0.15
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """Batch scheduling.
 
@@ -137,6 +175,7 @@ class AnalyzerConfig:
     audio: AudioOptions = field(default_factory=AudioOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     utterances: UtteranceOptions = field(default_factory=UtteranceOptions)
+    sentiment: SentimentOptions = field(default_factory=SentimentOptions)
     run: RunOptions = field(default_factory=RunOptions)
 
     @classmethod

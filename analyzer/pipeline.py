@@ -12,6 +12,7 @@ from typing import Any, Optional, Union
 
 from .config import AnalyzerConfig, settings_hash
 from .records import AGENT, CUSTOMER, CallInfo, CallResult, StereoAudio, Transcript
+from .sentiment.trajectory import score_transcript
 from .utterances import build_utterances
 
 
@@ -21,19 +22,26 @@ class Models:
 
     transcriber: a :class:`analyzer.adapters.whisper.WhisperTranscriber`, or ``None`` when only
         transcripts are processed.
+    sentiment: a sentiment classifier (``model_id``, ``predict_proba(texts)``), or ``None`` to
+        skip sentiment.
     """
 
     transcriber: Optional[Any] = None
+    sentiment: Optional[Any] = None
 
 
 def load_models(config: AnalyzerConfig, need_asr: bool = True) -> Models:
     """Load every model the configured pipeline needs. Raises ModelNotFoundError with advice."""
-    transcriber = None
+    transcriber = sentiment = None
     if need_asr:
         from .adapters.whisper import WhisperTranscriber
 
         transcriber = WhisperTranscriber.load(config.transcribe)
-    return Models(transcriber=transcriber)
+    if config.sentiment.enabled:
+        from .sentiment.model import load_sentiment_model
+
+        sentiment = load_sentiment_model(config.sentiment)
+    return Models(transcriber=transcriber, sentiment=sentiment)
 
 
 def model_ids(config: AnalyzerConfig, kind: str) -> dict:
@@ -43,6 +51,10 @@ def model_ids(config: AnalyzerConfig, kind: str) -> dict:
         from .adapters.whisper import resolve_model
 
         ids["asr_model"] = resolve_model(config.transcribe)[1]
+    if config.sentiment.enabled:
+        from .sentiment.model import sentiment_model_id
+
+        ids["sentiment_model"] = sentiment_model_id(config.sentiment)
     return ids
 
 
@@ -51,7 +63,7 @@ def call_settings_hash(config: AnalyzerConfig, kind: str) -> str:
 
     A stored call with the same input content hash and settings hash is not processed again.
     """
-    options = [config.utterances]
+    options = [config.utterances, config.sentiment]
     if kind == "audio":
         options = [config.audio, config.transcribe] + options
     return settings_hash(*options, extra={"kind": kind, **model_ids(config, kind)})
@@ -82,10 +94,16 @@ def process_call(
         stage_seconds["transcribe"] = time.perf_counter() - t0
     else:
         transcript = source
+    sentiment = None
+    if models.sentiment is not None:
+        t0 = time.perf_counter()
+        sentiment = score_transcript(transcript, models.sentiment, config.sentiment)
+        stage_seconds["sentiment"] = time.perf_counter() - t0
     return CallResult(
         info=info,
         transcript=transcript,
         processing_s=time.perf_counter() - started,
         settings_hash=settings or call_settings_hash(config, info.source_kind),
         stage_seconds=stage_seconds,
+        sentiment=sentiment,
     )

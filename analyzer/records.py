@@ -85,6 +85,66 @@ class Transcript:
     asr_model: Optional[str] = None  # None when the transcript came from another system
 
 
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class SentimentScore:
+    """Class probabilities for one utterance (they sum to 1)."""
+
+    negative: float
+    neutral: float
+    positive: float
+
+    @property
+    def score(self) -> float:
+        """Signed sentiment in [-1, 1]: P(positive) - P(negative)."""
+        return self.positive - self.negative
+
+    @property
+    def index(self) -> float:
+        """The 0-100 sentiment index: 50 * (score + 1); 50 is neutral."""
+        return 50.0 * (self.score + 1.0)
+
+    @property
+    def label(self) -> str:
+        probs = (self.negative, self.neutral, self.positive)
+        return SENTIMENT_LABELS[max(range(3), key=probs.__getitem__)]
+
+
+@dataclass(frozen=True)
+class PartySentiment:
+    """One party's sentiment over a call. Scores are signed, in [-1, 1].
+
+    start, end: duration-weighted mean score of the party's first / last few utterances.
+    change: end - start. minimum: lowest point of the smoothed trajectory.
+    negative_share: share of the party's talk time in utterances labelled negative.
+    trajectory: smoothed score at the centres of equal slices of normalised call time.
+    turning_point_s: where the party's sentiment rose most (None if too few utterances).
+    turned_by_utterance: index of the other party's utterance just before the turning point.
+    """
+
+    n_utterances: int
+    start: Optional[float] = None
+    end: Optional[float] = None
+    change: Optional[float] = None
+    minimum: Optional[float] = None
+    negative_share: Optional[float] = None
+    trajectory: Tuple[float, ...] = ()
+    turning_point_s: Optional[float] = None
+    turned_by_utterance: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class CallSentiment:
+    """Sentiment per utterance and per party for one call."""
+
+    model_id: str
+    utterances: Tuple[SentimentScore, ...]
+    customer: PartySentiment
+    agent: PartySentiment
+
+
 @dataclass(frozen=True)
 class CallResult:
     """Everything the pipeline produced for one call: the unit the store writes."""
@@ -94,6 +154,7 @@ class CallResult:
     processing_s: float
     settings_hash: str
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    sentiment: Optional[CallSentiment] = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ It owns no analysis logic; a distributed runner would replace this module only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -127,6 +128,9 @@ def run_batch(
     in its ``failures`` and in ``failures.parquet``, never raised.
     """
     config = config or AnalyzerConfig()
+    if models is not None and models.sentiment is None and config.sentiment.enabled:
+        # the results (and their settings hash) must say what actually ran
+        config = dataclasses.replace(config, sentiment=dataclasses.replace(config.sentiment, enabled=False))
     paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
     store = ResultsStore(Path(out))
     store.lock()
@@ -266,7 +270,6 @@ def _metadata(metadata: Union[str, Path, Metadata, None], failures: List[Failure
 
 
 def _batch_row(summary: BatchSummary, now: datetime, config: AnalyzerConfig) -> dict:
-    import dataclasses
     import json
 
     return {

@@ -47,6 +47,12 @@ SCHEMAS: Dict[str, Dict[str, pa.DataType]] = {
         "text": pa.string(),
         "words": WORD_TYPE,
         "asr_confidence": pa.float64(),
+        "sentiment_negative": pa.float64(),
+        "sentiment_neutral": pa.float64(),
+        "sentiment_positive": pa.float64(),
+        "sentiment": pa.float64(),
+        "sentiment_label": pa.string(),
+        "sentiment_index": pa.float64(),
     },
     "failures": {k: pa.string() for k in ("batch_id", "failed_at", "file", "call_id", "stage", "severity", "reason")},
     "calls": {
@@ -59,6 +65,8 @@ SCHEMAS: Dict[str, Dict[str, pa.DataType]] = {
         "transferred": pa.bool_(),
         "queue": pa.string(),
         "started_at": pa.string(),
+        "customer_sentiment_trajectory": pa.list_(pa.float64()),
+        "agent_sentiment_trajectory": pa.list_(pa.float64()),
     },
 }
 

