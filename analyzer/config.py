@@ -158,6 +158,28 @@ class SentimentOptions:
 
 
 @dataclass(frozen=True)
+class DynamicsOptions:
+    """Conversation dynamics from the call timeline.
+
+    min_silence_s: gaps where neither party speaks shorter than this are normal turn-taking.
+    dead_air_s: a silence at least this long is dead air (a negative behaviour).
+    hold_silence_s: a silence at least this long is a (silent) hold rather than dead air.
+    hold_min_audio_s: non-speech sound (hold music) at least this long is a hold.
+    activity_db: a 50 ms frame this far above the channel's noise floor has sound in it.
+    interruption_overlap_s: the interrupted party talks on at least this long after the start.
+    interruption_min_words: shorter overlapping utterances are backchannels, not interruptions.
+    """
+
+    min_silence_s: float = 2.0
+    dead_air_s: float = 5.0
+    hold_silence_s: float = 30.0
+    hold_min_audio_s: float = 8.0
+    activity_db: float = 15.0
+    interruption_overlap_s: float = 0.5
+    interruption_min_words: int = 3
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """Batch scheduling.
 
@@ -176,6 +198,7 @@ class AnalyzerConfig:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     utterances: UtteranceOptions = field(default_factory=UtteranceOptions)
     sentiment: SentimentOptions = field(default_factory=SentimentOptions)
+    dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     run: RunOptions = field(default_factory=RunOptions)
 
     @classmethod

@@ -146,6 +146,83 @@ class CallSentiment:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A stretch of call time."""
+
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """A party starting to talk over the other (backchannels excluded)."""
+
+    time_s: float
+    interrupter: str
+    utterance_index: int
+
+
+@dataclass(frozen=True)
+class CallDynamics:
+    """A call's timeline: talk, silence, hold, overtalk, interruptions, pace.
+
+    silence_s: all gaps of at least ``min_silence_s`` where neither party speaks, outside holds.
+    dead_air_s: the part of that in gaps of at least ``dead_air_s``.
+    hold_s: long silences (``hold_silence_s``) and non-speech sound such as hold music.
+    overtalk_s: time both parties speak at once (word timings where known).
+    """
+
+    duration_s: float
+    agent_talk_s: float
+    customer_talk_s: float
+    agent_talk_share: Optional[float]
+    silence_s: float
+    dead_air_s: float
+    dead_air: Tuple[Span, ...]
+    hold_s: float
+    holds: Tuple[Span, ...]
+    overtalk_s: float
+    interruptions: Tuple[Interruption, ...]
+    agent_interruptions: int
+    customer_interruptions: int
+    agent_wpm: Optional[float]
+    longest_agent_monologue_s: float
+    median_response_latency_s: Optional[float]
+
+
+@dataclass(frozen=True)
+class TimeUse:
+    """How a call's handle time was spent, in seconds (shares = seconds / handle_s).
+
+    productive_s: conversation (talk and short pauses) outside distress, hold and dead air.
+    distress_s: stretches from a negative customer utterance until the customer is no longer
+    negative. handle_source: where handle time came from (``handle_seconds`` from the ACD,
+    ``timeline+acw`` or ``timeline``). other_s: handle time outside the recording and after-call
+    work (queue, ring...), never negative.
+    """
+
+    handle_s: float
+    handle_source: str
+    productive_s: float
+    distress_s: float
+    dead_air_s: float
+    hold_s: float
+    acw_s: float
+    other_s: float
+
+
+@dataclass(frozen=True)
+class BehaviourTag:
+    """A behaviour found in an utterance (classifier) or on the timeline (dynamics)."""
+
+    behaviour_id: str
+    utterance_index: Optional[int]
+    score: float
+    time_s: float
+    source: str  # "classifier" | "dynamics"
+
+
+@dataclass(frozen=True)
 class CallResult:
     """Everything the pipeline produced for one call: the unit the store writes."""
 
@@ -155,6 +232,9 @@ class CallResult:
     settings_hash: str
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
     sentiment: Optional[CallSentiment] = None
+    dynamics: Optional[CallDynamics] = None
+    time_use: Optional[TimeUse] = None
+    behaviours: Tuple[BehaviourTag, ...] = ()
 
 
 @dataclass(frozen=True)

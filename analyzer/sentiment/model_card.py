@@ -10,22 +10,29 @@ import numpy as np
 from .evaluate import results_table
 
 FINE_TUNE_COMPARISON = """\
-## Why a head on a frozen encoder (measured)
+## Frozen encoder + head vs fine-tuning end to end (measured)
 
-Measured on this project's 2-core CPU machine with the same data, splits and bias calibration
-(`scripts/compare_sentiment_finetune.py` repeats it):
+`scripts/compare_sentiment_finetune.py` fine-tunes all-MiniLM-L6-v2 with a linear head on
+DailyDialog train for a bounded time on this project's 2-core CPU machine (AdamW 4e-5, bf16
+autocast, neutral down-sampled to 1.5x the other classes, square-root class weights), calibrates
+biases on validation exactly like this model, and scores both on DailyDialog test in one run:
 
-| approach | DailyDialog test macro-F1 | training time (2 CPU cores) | weights to ship |
-|---|---|---|---|
-| frozen all-MiniLM-L6-v2 + logistic regression head (this model) | 0.597 | minutes (mostly embedding) | 3 x 384 floats |
-| MLP head (384-256-3) on the same embeddings | 0.574 | ~2 min | ~100k floats |
-| all-MiniLM-L6-v2 fine-tuned end to end + linear head (7.9k examples, 422 s) | 0.592 | 7 min for 1/4 epoch; ~30 min per epoch | 87 MB encoder |
+| approach | DailyDialog test macro-F1 | training on 2 CPU cores | weights to ship | encoder passes per utterance |
+|---|---|---|---|---|
+| frozen all-MiniLM-L6-v2 + calibrated logistic-regression head (this model) | 0.591 | ~3 min (embedding 85k utterances) | 3 x 384 floats (5 KB) | shared with the behaviour tagger |
+| all-MiniLM-L6-v2 fine-tuned end to end + calibrated linear head | 0.619 | 7 min for 20,832 examples (a quarter of an epoch) | the whole encoder (87 MB float32) | one more, of its own |
 
-Fine-tuning did not beat the frozen encoder beyond noise (dialogue-level bootstrap 95% interval
-of this model's F1: 0.574-0.617) within a reasonable CPU budget, so the small head ships.
-Training on DailyDialog plus the USS satisfaction labels was also measured: it scores higher on
-USS (whose "negative" turns are mostly corrections, not emotion) but 1.4 F1 points lower on
-DailyDialog, and labels clearly positive sentences neutral; DailyDialog alone is used.
+Fine-tuning scored 2.8 macro-F1 points higher after 7 minutes. The frozen encoder ships anyway:
+the fine-tuned encoder is too large to keep in the repository, and it would double the text
+encoding cost because the behaviour classifiers reuse the frozen encoder's embeddings of every
+utterance. Both models beat VADER by far more than the required 10 points. A team that wants the
+extra points can fine-tune a Hugging Face sequence-classification model and point
+`[sentiment] model` at its directory (any such model plugs in with a label map).
+
+During model selection, adding the USS satisfaction labels to the training data was also
+measured: it scored higher on USS (whose "negative" turns are mostly corrections, not emotion)
+but lower on DailyDialog and labelled clearly positive sentences neutral, so DailyDialog alone is
+used.
 """
 
 LICENSES = """\
