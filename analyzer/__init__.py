@@ -36,6 +36,13 @@ _EXPORTS = {
     "call_sentiment": "analyzer.sentiment.trajectory",
     "score_texts": "analyzer.textscore",
     "score_jsonl": "analyzer.textscore",
+    "BehaviourOptions": "analyzer.config",
+    "DynamicsOptions": "analyzer.config",
+    "train_behaviours": "analyzer.behaviours.train",
+    "load_behaviour_model": "analyzer.behaviours.model",
+    "load_taxonomy": "analyzer.behaviours.taxonomy",
+    "call_dynamics": "analyzer.dynamics",
+    "time_use_by_agent": "analyzer.timeuse",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -101,6 +101,30 @@ def score_text(in_path, out_path, config_path, sentiment_model):
     click.echo(f"scored {n} lines -> {out_path}")
 
 
+@cli.command("train-behaviours")
+@click.option("--taxonomy", type=click.Path(path_type=Path), help="Taxonomy YAML (default: models/behaviours/taxonomy.yaml).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Where to write the model (default: models/behaviours).")
+@click.option("--csv", type=click.Path(path_type=Path), help="Your labelled utterances: text,behaviour,label.")
+@click.option("--data", type=click.Path(path_type=Path), help="Shared third-party data (default: ../shared/data).")
+@click.option("--no-shared-data", is_flag=True, help="Train on the taxonomy (and CSV) only.")
+@click.option("--no-eval", is_flag=True, help="Skip the held-out evaluation.")
+def train_behaviours_command(taxonomy, out, csv, data, no_shared_data, no_eval):
+    """Retrain the behaviour classifiers after editing the taxonomy file."""
+    from .behaviours.evaluate import beats_keywords, results_table
+    from .behaviours.train import train_behaviours
+    from .errors import AnalyzerError
+
+    try:
+        config = train_behaviours(taxonomy, out, data, csv, use_shared_data=not no_shared_data, evaluate=not no_eval, log=click.echo)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    if config["evaluation"]:
+        click.echo(results_table(config["evaluation"]))
+        behind = beats_keywords(config["evaluation"])
+        if behind:
+            click.echo(f"warning: the classifier does not beat the keyword rules on: {', '.join(behind)}", err=True)
+
+
 class _ProgressBar:
     """Adapts runner progress events to a tqdm bar on stderr (hidden when not a terminal)."""
 

@@ -158,6 +158,22 @@ class SentimentOptions:
 
 
 @dataclass(frozen=True)
+class BehaviourOptions:
+    """Agent soft-skill behaviours tagged per utterance.
+
+    enabled: tag behaviours at all.
+    model: ``None`` (default) uses ``models/behaviours`` (taxonomy.yaml + heads trained by
+        ``analyzer train-behaviours``); otherwise a directory written by that command.
+    The sentence encoder and its settings are the ones the heads were trained with; the
+    ``[sentiment]`` backend, compute_type, batch_size and threads apply, and when both use the same
+    encoder each utterance is encoded once for both.
+    """
+
+    enabled: bool = True
+    model: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class DynamicsOptions:
     """Conversation dynamics from the call timeline.
 
@@ -198,6 +214,7 @@ class AnalyzerConfig:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     utterances: UtteranceOptions = field(default_factory=UtteranceOptions)
     sentiment: SentimentOptions = field(default_factory=SentimentOptions)
+    behaviours: BehaviourOptions = field(default_factory=BehaviourOptions)
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     run: RunOptions = field(default_factory=RunOptions)
 

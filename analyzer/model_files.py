@@ -16,3 +16,9 @@ def models_dir() -> Path:
 def shipped_model(name: str) -> Path:
     """``models/<name>``: a model trained by this project's scripts and committed with it."""
     return models_dir() / name
+
+
+def shared_data_dir() -> Path:
+    """The third-party training/evaluation data (``../shared/data`` beside the checkout), or
+    ``ANALYZER_SHARED_DATA``."""
+    return Path(os.environ.get("ANALYZER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -12,7 +12,11 @@ from typing import Any, Optional, Union
 
 from .config import AnalyzerConfig, settings_hash
 from .records import AGENT, CUSTOMER, CallInfo, CallResult, StereoAudio, Transcript
+from .behaviours.model import tag_transcript, timeline_tags
+from .behaviours.taxonomy import TIMELINE_BEHAVIOURS
+from .dynamics import call_dynamics
 from .sentiment.trajectory import score_transcript
+from .timeuse import call_time_use
 from .utterances import build_utterances
 
 
@@ -24,15 +28,19 @@ class Models:
         transcripts are processed.
     sentiment: a sentiment classifier (``model_id``, ``predict_proba(texts)``), or ``None`` to
         skip sentiment.
+    behaviours: a :class:`analyzer.behaviours.model.BehaviourModel`, or ``None`` to skip
+        behaviour tagging.
     """
 
     transcriber: Optional[Any] = None
     sentiment: Optional[Any] = None
+    behaviours: Optional[Any] = None
 
 
 def load_models(config: AnalyzerConfig, need_asr: bool = True) -> Models:
     """Load every model the configured pipeline needs. Raises ModelNotFoundError with advice."""
-    transcriber = sentiment = None
+    transcriber = sentiment = behaviours = None
+    encoders: dict = {}  # one sentence encoder serves every text model that uses it
     if need_asr:
         from .adapters.whisper import WhisperTranscriber
 
@@ -40,8 +48,12 @@ def load_models(config: AnalyzerConfig, need_asr: bool = True) -> Models:
     if config.sentiment.enabled:
         from .sentiment.model import load_sentiment_model
 
-        sentiment = load_sentiment_model(config.sentiment)
-    return Models(transcriber=transcriber, sentiment=sentiment)
+        sentiment = load_sentiment_model(config.sentiment, encoders)
+    if config.behaviours.enabled:
+        from .behaviours.model import load_behaviour_model
+
+        behaviours = load_behaviour_model(config.behaviours, config.sentiment, encoders)
+    return Models(transcriber=transcriber, sentiment=sentiment, behaviours=behaviours)
 
 
 def model_ids(config: AnalyzerConfig, kind: str) -> dict:
@@ -55,6 +67,10 @@ def model_ids(config: AnalyzerConfig, kind: str) -> dict:
         from .sentiment.model import sentiment_model_id
 
         ids["sentiment_model"] = sentiment_model_id(config.sentiment)
+    if config.behaviours.enabled:
+        from .behaviours.model import behaviour_model_id
+
+        ids["behaviour_model"] = behaviour_model_id(config.behaviours, config.sentiment)
     return ids
 
 
@@ -63,7 +79,7 @@ def call_settings_hash(config: AnalyzerConfig, kind: str) -> str:
 
     A stored call with the same input content hash and settings hash is not processed again.
     """
-    options = [config.utterances, config.sentiment]
+    options = [config.utterances, config.sentiment, config.behaviours, config.dynamics]
     if kind == "audio":
         options = [config.audio, config.transcribe] + options
     return settings_hash(*options, extra={"kind": kind, **model_ids(config, kind)})
@@ -94,11 +110,22 @@ def process_call(
         stage_seconds["transcribe"] = time.perf_counter() - t0
     else:
         transcript = source
+    t0 = time.perf_counter()
+    embeddings = shared_embeddings(models, transcript)
     sentiment = None
     if models.sentiment is not None:
-        t0 = time.perf_counter()
-        sentiment = score_transcript(transcript, models.sentiment, config.sentiment)
+        sentiment = score_transcript(transcript, models.sentiment, config.sentiment, embeddings)
         stage_seconds["sentiment"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dynamics = call_dynamics(transcript, config.dynamics, source if isinstance(source, StereoAudio) else None)
+    tags = []
+    if models.behaviours is not None:
+        tags = tag_transcript(transcript, models.behaviours, embeddings)
+    tags = sorted(tags + timeline_tags(dynamics), key=lambda t: (t.time_s, t.behaviour_id))
+    checked = (list(models.behaviours.behaviour_ids) if models.behaviours is not None else []) + list(TIMELINE_BEHAVIOURS)
+    counts = {b: sum(t.behaviour_id == b for t in tags) for b in checked}
+    time_use = call_time_use(transcript.utterances, dynamics, sentiment, info.metadata)
+    stage_seconds["behaviours"] = time.perf_counter() - t0
     return CallResult(
         info=info,
         transcript=transcript,
@@ -106,4 +133,17 @@ def process_call(
         settings_hash=settings or call_settings_hash(config, info.source_kind),
         stage_seconds=stage_seconds,
         sentiment=sentiment,
+        dynamics=dynamics,
+        time_use=time_use,
+        behaviours=tuple(tags),
+        behaviour_counts=counts,
     )
+
+
+def shared_embeddings(models: Models, transcript: Transcript):
+    """Encode the utterances once when sentiment and behaviours use the same encoder."""
+    sentiment_encoder = getattr(models.sentiment, "encoder", None)
+    behaviour_encoder = getattr(models.behaviours, "encoder", None)
+    if sentiment_encoder is None or sentiment_encoder is not behaviour_encoder or not transcript.utterances:
+        return None
+    return sentiment_encoder.encode([u.text for u in transcript.utterances])

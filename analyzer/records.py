@@ -235,6 +235,7 @@ class CallResult:
     dynamics: Optional[CallDynamics] = None
     time_use: Optional[TimeUse] = None
     behaviours: Tuple[BehaviourTag, ...] = ()
+    behaviour_counts: Mapping[str, int] = field(default_factory=dict)  # every behaviour checked, 0 if absent
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Union
 
 from .store import ResultsStore
 
-TABLES = ("calls", "utterances", "failures", "batches")
+TABLES = ("calls", "utterances", "behaviours", "failures", "batches")
 
 
 @dataclass(frozen=True)
@@ -17,12 +17,14 @@ class Results:
 
     calls: "object"
     utterances: "object"
+    behaviours: "object"
     failures: "object"
     batches: "object"
 
 
 def load_results(path: Union[str, Path]) -> Results:
-    """Load ``calls``, ``utterances``, ``failures`` and ``batches`` from a results directory."""
+    """Load ``calls``, ``utterances``, ``behaviours``, ``failures`` and ``batches`` from a results
+    directory."""
     import pandas as pd
 
     store = ResultsStore(Path(path))

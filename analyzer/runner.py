@@ -25,7 +25,7 @@ from .ingest.transcripts import TranscriptFile, read_transcript
 from .pipeline import Models, call_settings_hash, load_models, process_call
 from .records import BatchSummary, CallInfo, CallResult, Failure
 from .store import ResultsStore
-from .tables import call_row, failure_rows, utterance_rows
+from .tables import behaviour_rows, call_row, failure_rows, utterance_rows
 
 log = logging.getLogger("analyzer")
 
@@ -128,9 +128,11 @@ def run_batch(
     in its ``failures`` and in ``failures.parquet``, never raised.
     """
     config = config or AnalyzerConfig()
-    if models is not None and models.sentiment is None and config.sentiment.enabled:
-        # the results (and their settings hash) must say what actually ran
-        config = dataclasses.replace(config, sentiment=dataclasses.replace(config.sentiment, enabled=False))
+    if models is not None:  # the results (and their settings hash) must say what actually ran
+        if models.sentiment is None and config.sentiment.enabled:
+            config = dataclasses.replace(config, sentiment=dataclasses.replace(config.sentiment, enabled=False))
+        if models.behaviours is None and config.behaviours.enabled:
+            config = dataclasses.replace(config, behaviours=dataclasses.replace(config.behaviours, enabled=False))
     paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
     store = ResultsStore(Path(out))
     store.lock()
@@ -186,7 +188,7 @@ def _process_all(
     total = len(pending) + n_skipped
     emit = progress or (lambda event: None)
     emit(Progress("start", n_skipped, total))
-    buffer: Dict[str, list] = {"calls": [], "utterances": []}
+    buffer: Dict[str, list] = {"calls": [], "utterances": [], "behaviours": []}
     n_ok, audio_s, done = 0, 0.0, n_skipped
     batch_date = now.date().isoformat()
 
@@ -225,6 +227,7 @@ def _process_all(
                 stamp = _iso(datetime.now(timezone.utc))
                 buffer["calls"].append(call_row(result, batch_id, batch_date, stamp))
                 buffer["utterances"].extend(utterance_rows(result))
+                buffer["behaviours"].extend(behaviour_rows(result))
                 n_ok += 1
                 done += 1
                 if call.info.source_kind == "audio":

@@ -29,8 +29,9 @@ import pyarrow.parquet as pq
 
 from .errors import AnalyzerError
 
-#: tables keyed by call_id: a newer row for a call replaces the stored one
-CALL_KEYED = ("calls", "utterances")
+#: tables keyed by call_id: a newer processing of a call replaces all its stored rows (later
+#: stages add more, e.g. behaviours; any staged table not append-only is call-keyed)
+CALL_KEYED = ("calls", "utterances", "behaviours")
 #: tables that only ever grow
 APPEND_ONLY = ("failures", "batches")
 
@@ -53,6 +54,15 @@ SCHEMAS: Dict[str, Dict[str, pa.DataType]] = {
         "sentiment": pa.float64(),
         "sentiment_label": pa.string(),
         "sentiment_index": pa.float64(),
+    },
+    "behaviours": {
+        "call_id": pa.string(),
+        "utterance_index": pa.int32(),
+        "speaker": pa.string(),
+        "behaviour_id": pa.string(),
+        "score": pa.float64(),
+        "time_s": pa.float64(),
+        "source": pa.string(),
     },
     "failures": {k: pa.string() for k in ("batch_id", "failed_at", "file", "call_id", "stage", "severity", "reason")},
     "calls": {
@@ -182,29 +192,45 @@ class ResultsStore:
                 _atomic_write(rows_to_table(name, list(rows)), self.staging / f"{part}.{name}.parquet")
 
     def commit(self) -> int:
-        """Merge all staged parts into the main tables. Idempotent; returns parts merged."""
-        names = CALL_KEYED + APPEND_ONLY + self._extra_table_names()
-        merged_parts: List[Path] = []
-        for name in names:
-            parts = self._parts(name)
-            if not parts:
-                continue
-            combined = self.read(name)
-            for part in parts:  # in staging order: a later part replaces an earlier one's calls
-                new = pq.read_table(part)
-                if combined is None:
-                    combined = new
-                elif name in APPEND_ONLY:
-                    combined = _concat([combined, new])
-                else:
-                    combined = _concat([_without_calls(combined, new), new])
-            _atomic_write(combined, self.path(name))
-            merged_parts.extend(parts)
+        """Merge all staged parts into the main tables. Idempotent; returns parts merged.
+
+        Parts are applied in staging order. A part's calls replace every stored row of those
+        calls in every call-keyed table (utterances, behaviours... included, even when the new
+        processing produced no rows there); failures and batches are keyed by batch_id.
+        """
+        if not self.staging.exists():
+            return 0
+        files = sorted(self.staging.glob("*.parquet"))
+        if not files:
+            return 0
+        names = sorted({f.name.split(".")[-2] for f in files} | set(CALL_KEYED))
+        tables = {name: self.read(name) for name in names}
+        changed = set()
+        for prefix in sorted({f.name.split(".")[0] for f in files}):
+            calls_part = self.staging / f"{prefix}.calls.parquet"
+            replaced = pq.read_table(calls_part, columns=["call_id"]).column("call_id") if calls_part.exists() else None
+            for name in names:
+                part = self.staging / f"{prefix}.{name}.parquet"
+                new = pq.read_table(part) if part.exists() else None
+                current = tables[name]
+                if name in APPEND_ONLY:
+                    if new is not None and current is not None:
+                        current = _without(current, "batch_id", new.column("batch_id"))
+                elif replaced is not None and current is not None:
+                    current = _without(current, "call_id", replaced)
+                    changed.add(name)
+                if new is not None:
+                    current = new if current is None else _concat([current, new])
+                    changed.add(name)
+                tables[name] = current
+        for name in sorted(changed):
+            if tables[name] is not None:
+                _atomic_write(tables[name], self.path(name))
         # parts are deleted only after every table is replaced: a crash above leaves them for the
-        # next commit, which re-merges idempotently (rows are replaced by call_id)
-        for part in merged_parts:
+        # next commit, which re-applies them idempotently
+        for part in files:
             part.unlink(missing_ok=True)
-        return len(merged_parts)
+        return len(files)
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Replace a derived table (aggregates) atomically."""
@@ -224,23 +250,18 @@ class ResultsStore:
             return []
         return sorted(self.staging.glob(f"*.{name}.parquet"))
 
-    def _extra_table_names(self) -> Tuple[str, ...]:
-        """Call-keyed tables added by later stages (behaviours...), found from staged parts."""
-        if not self.staging.exists():
-            return ()
-        known = set(CALL_KEYED + APPEND_ONLY)
-        names = {p.name.split(".")[-2] for p in self.staging.glob("*.parquet")}
-        return tuple(sorted(names - known))
-
 
 def _concat(tables: Iterable[pa.Table]) -> pa.Table:
     tables = [t for t in tables if t is not None]
     return pa.concat_tables(tables, promote_options="permissive")
 
 
-def _without_calls(old: pa.Table, new: pa.Table) -> pa.Table:
-    replaced = pc.unique(new.column("call_id"))
-    return old.filter(pc.invert(pc.is_in(old.column("call_id"), value_set=replaced)))
+def _without(table: pa.Table, key: str, values) -> pa.Table:
+    """Rows of ``table`` whose ``key`` is not among ``values``."""
+    if key not in table.column_names:
+        return table
+    values = pc.unique(values)
+    return table.filter(pc.invert(pc.fill_null(pc.is_in(table.column(key), value_set=values), False)))
 
 
 def _atomic_write(table: pa.Table, path: Path) -> None:

@@ -80,6 +80,10 @@ def call_row(result: CallResult, batch_id: str, batch_date: str, processed_at: s
     for stage, seconds in result.stage_seconds.items():
         row[f"{stage}_s"] = round(seconds, 3)
     row.update(sentiment_columns(result))
+    row.update(dynamics_columns(result))
+    for behaviour, count in result.behaviour_counts.items():
+        row[f"beh_{behaviour}_n"] = count
+        row[f"beh_{behaviour}"] = count > 0
     for column in CALL_COLUMNS:
         row.setdefault(column, None)
     for key, value in info.metadata.items():
@@ -110,6 +114,42 @@ def sentiment_columns(result: CallResult) -> Dict[str, Any]:
 
 
 PARTY_FIELDS = ("start", "end", "change", "minimum")
+
+DYNAMICS_FIELDS = (
+    "agent_talk_share", "silence_s", "dead_air_s", "hold_s", "overtalk_s", "agent_interruptions",
+    "customer_interruptions", "agent_wpm", "longest_agent_monologue_s", "median_response_latency_s",
+)
+
+
+def dynamics_columns(result: CallResult) -> Dict[str, Any]:
+    """Timeline and time-use columns (None when not computed)."""
+    d, use = result.dynamics, result.time_use
+    row: Dict[str, Any] = {name: getattr(d, name) if d else None for name in DYNAMICS_FIELDS}
+    row["n_dead_air"] = len(d.dead_air) if d else None
+    row["n_holds"] = len(d.holds) if d else None
+    row["time_handle_s"] = use.handle_s if use else None
+    row["time_handle_source"] = use.handle_source if use else None
+    for part in ("productive_s", "distress_s", "dead_air_s", "hold_s", "acw_s", "other_s"):
+        row[f"time_{part}"] = getattr(use, part) if use else None
+        row[f"share_{part[:-2]}"] = round(getattr(use, part) / use.handle_s, 4) if use and use.handle_s else None
+    return row
+
+
+def behaviour_rows(result: CallResult) -> List[Dict[str, Any]]:
+    """One row per behaviour found: by the classifier in an utterance, or on the timeline."""
+    utts = result.transcript.utterances
+    return [
+        {
+            "call_id": result.info.call_id,
+            "utterance_index": t.utterance_index,
+            "speaker": utts[t.utterance_index].speaker if t.utterance_index is not None else "agent",
+            "behaviour_id": t.behaviour_id,
+            "score": t.score,
+            "time_s": t.time_s,
+            "source": t.source,
+        }
+        for t in result.behaviours
+    ]
 
 
 def utterance_rows(result: CallResult) -> List[Dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 Input lines (JSONL): ``{"id": ..., "text": ..., "speaker": "agent"|"customer"}`` (speaker
 optional). Output lines keep ``id`` (and ``speaker``) and add ``sentiment_label``,
-``sentiment`` (P(positive) - P(negative)), ``sentiment_index`` (0-100) and the probabilities
-``negative``, ``neutral``, ``positive``.
+``sentiment`` (P(positive) - P(negative)), ``sentiment_index`` (0-100), the probabilities
+``negative``, ``neutral``, ``positive``, and ``behaviours``: the ids of the behaviours present
+(only the speaker's party's behaviours when ``speaker`` is given).
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ from .errors import InputError
 from .sentiment.model import to_scores
 
 
-def score_texts(items: Iterable[Mapping[str, Any]], sentiment_model) -> List[Dict[str, Any]]:
+def score_texts(items: Iterable[Mapping[str, Any]], sentiment_model, behaviour_model=None) -> List[Dict[str, Any]]:
     """Score records that have ``text`` (and optionally ``id``, ``speaker``); returns new dicts."""
     items = list(items)
-    scores = to_scores(sentiment_model.predict_proba([str(item["text"]) for item in items]))
+    texts = [str(item["text"]) for item in items]
+    embeddings = None
+    encoder = getattr(sentiment_model, "encoder", None)
+    if texts and encoder is not None and encoder is getattr(behaviour_model, "encoder", None):
+        embeddings = encoder.encode(texts)
+    scores = to_scores(sentiment_model.predict_proba(texts, embeddings))
+    found = [[] for _ in items]
+    if behaviour_model is not None and texts:
+        _, present = behaviour_model.present(texts, [item.get("speaker") for item in items], embeddings)
+        found = [[bid for bid, on in zip(behaviour_model.behaviour_ids, row) if on] for row in present]
     out = []
-    for item, score in zip(items, scores):
+    for item, score, behaviours in zip(items, scores, found):
         row = {k: item[k] for k in ("id", "speaker") if k in item}
         row.update(
             sentiment_label=score.label,
@@ -31,6 +41,7 @@ def score_texts(items: Iterable[Mapping[str, Any]], sentiment_model) -> List[Dic
             negative=score.negative,
             neutral=score.neutral,
             positive=score.positive,
+            behaviours=behaviours,
         )
         out.append(row)
     return out
@@ -66,14 +77,22 @@ def score_jsonl(
     out_path: Union[str, Path],
     config: Optional[AnalyzerConfig] = None,
     sentiment_model=None,
+    behaviour_model=None,
 ) -> int:
-    """Score every line of ``in_path`` into ``out_path``; returns the number of lines written."""
+    """Score every line of ``in_path`` into ``out_path``; returns the number of lines written.
+    Models not passed are loaded from ``config`` (behaviours only if enabled there)."""
     items = read_jsonl(in_path)
+    config = config or AnalyzerConfig()
+    encoders: dict = {}
     if sentiment_model is None:
         from .sentiment.model import load_sentiment_model
 
-        sentiment_model = load_sentiment_model((config or AnalyzerConfig()).sentiment)
-    rows = score_texts(items, sentiment_model)
+        sentiment_model = load_sentiment_model(config.sentiment, encoders)
+    if behaviour_model is None and config.behaviours.enabled:
+        from .behaviours.model import load_behaviour_model
+
+        behaviour_model = load_behaviour_model(config.behaviours, config.sentiment, encoders)
+    rows = score_texts(items, sentiment_model, behaviour_model)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp")

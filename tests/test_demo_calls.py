@@ -16,9 +16,10 @@ from analyzer.runner import run_batch
 
 
 @pytest.fixture(scope="module")
-def demo_results(demo_dir, real_transcriber, real_sentiment, tmp_path_factory):
+def demo_results(demo_dir, real_transcriber, real_text_models, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_results")
-    models = Models(transcriber=real_transcriber, sentiment=real_sentiment)
+    sentiment, behaviours = real_text_models
+    models = Models(transcriber=real_transcriber, sentiment=sentiment, behaviours=behaviours)
     summary = run_batch(demo_dir / "audio", out, metadata=demo_dir / "metadata.csv", models=models)
     truths = {p.stem: json.loads(p.read_text()) for p in (demo_dir / "truth").glob("*.json")}
     return summary, load_results(out), truths
@@ -86,3 +87,38 @@ def test_customer_sentiment_follows_the_script(demo_results):
     utts = results.utterances
     assert utts.sentiment_label.isin(["negative", "neutral", "positive"]).all()
     assert ((utts.sentiment_index >= 0) & (utts.sentiment_index <= 100)).all()
+
+
+# the generator's behaviour names -> the taxonomy's
+SCRIPTED = {"greeting": "greeting", "empathy": "empathy", "apology": "apology", "ownership": "ownership",
+            "set_expectations": "setting_expectations", "check_resolution": "checking_resolution", "closing": "closing"}
+
+
+def test_scripted_agent_behaviours_are_found(demo_results):
+    """Behaviours the generator scripted into a call are tagged in it (through real ASR errors)."""
+    _, results, truths = demo_results
+    calls = results.calls.set_index("call_id")
+    found = missed = 0
+    for call_id, truth in truths.items():
+        for scripted, behaviour in SCRIPTED.items():
+            if scripted in truth["agent_behaviours"]:
+                if calls.loc[call_id, f"beh_{behaviour}_n"] > 0:
+                    found += 1
+                else:
+                    missed += 1
+    assert found / (found + missed) >= 0.75, (found, missed)
+    for call_id, truth in truths.items():
+        flagged = calls.loc[call_id, "beh_blaming_n"] + calls.loc[call_id, "beh_dismissive_n"]
+        if "dismissive" in truth["agent_behaviours"]:
+            assert flagged > 0, call_id
+
+
+def test_holds_and_overtalk_from_audio(demo_results):
+    _, results, truths = demo_results
+    calls = results.calls.set_index("call_id")
+    for call_id, truth in truths.items():
+        if truth["holds"]:
+            assert calls.loc[call_id, "n_holds"] >= 1, call_id
+            (hold,) = truth["holds"][:1]
+            assert calls.loc[call_id, "hold_s"] >= 0.6 * (hold["end"] - hold["start"])
+        assert calls.loc[call_id, "overtalk_s"] > 0

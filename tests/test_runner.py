@@ -178,3 +178,28 @@ def test_tiny_whisper_end_to_end(tmp_path, tiny_whisper_dir):
     calls = load_results(tmp_path / "out").calls
     assert calls.loc[0, "asr_model"].startswith("ct2:") and calls.loc[0, "duration_s"] == pytest.approx(4.0, abs=0.01)
     assert (tmp_path / "out" / "analyzer.log").read_text().count("done c1") == 1
+
+
+def test_text_stages_write_behaviours_dynamics_and_time_use(tmp_path, tiny_text_models):
+    config, models = tiny_text_models
+    assert models.sentiment.encoder is models.behaviours.encoder  # one encoder serves both
+    inp = tmp_path / "in"
+    inp.mkdir()
+    utts = [{"speaker": "agent", "start": 0, "end": 3, "text": "Thank you for calling, this is Sam."},
+            {"speaker": "customer", "start": 2.5, "end": 8, "text": "Hi, my bill is wrong and I am really upset about it."},
+            {"speaker": "agent", "start": 20, "end": 24, "text": "I'm sorry, leave it with me and I'll fix it."}]
+    (inp / "t1.json").write_text(json.dumps({"call_id": "t1", "agent_id": "a1", "utterances": utts}))
+    (tmp_path / "m.csv").write_text("call_id,acw_seconds,handle_seconds\nt1,30,60\n")
+    summary = run_batch(inp, tmp_path / "out", metadata=tmp_path / "m.csv", config=config, models=models)
+    assert summary.exit_code == 0
+    results = load_results(tmp_path / "out")
+    call = results.calls.iloc[0]
+    assert call.dead_air_s == pytest.approx(12.0) and call.beh_dead_air_n == 1 and bool(call.beh_dead_air)
+    assert call.customer_interruptions == 1 and call.overtalk_s == pytest.approx(0.5)
+    assert call.time_handle_source == "handle_seconds" and call.time_handle_s == 60
+    parts = [call[f"time_{p}"] for p in ("productive_s", "distress_s", "dead_air_s", "hold_s", "acw_s", "other_s")]
+    assert sum(parts) == pytest.approx(60)
+    assert {f"beh_{b}_n" for b in ("greeting", "ownership", "interruption")} <= set(results.calls.columns)
+    assert set(results.behaviours.columns) >= {"call_id", "utterance_index", "behaviour_id", "score", "source"}
+    assert (results.behaviours.behaviour_id == "dead_air").sum() == 1
+    assert results.utterances.sentiment_label.notna().all()

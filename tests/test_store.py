@@ -72,3 +72,25 @@ def test_lock_refuses_a_second_live_writer_and_takes_over_stale(tmp_path):
     other.lock()
     other.unlock()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_reprocessed_call_drops_rows_it_no_longer_has(tmp_path):
+    store = ResultsStore(tmp_path)
+    store.stage("b1", {"calls": [call("c1")], "behaviours": [{"call_id": "c1", "behaviour_id": "apology", "score": 0.9}]})
+    store.commit()
+    store.stage("b2", {"calls": [call("c1", settings="new")], "behaviours": []})  # no behaviours now
+    store.commit()
+    assert len(store.read("behaviours")) == 0
+
+
+def test_recommitting_the_same_batch_does_not_duplicate_failures(tmp_path):
+    store = ResultsStore(tmp_path)
+    row = {"batch_id": "b1", "file": "x", "stage": "decode", "reason": "bad"}
+    store.stage("b1", {"failures": [row], "batches": [{"batch_id": "b1", "n_ok": 1}]})
+    parts = sorted(store.staging.glob("*.parquet"))
+    saved = {p: p.read_bytes() for p in parts}
+    store.commit()
+    for p, data in saved.items():  # a crash after writing tables but before deleting the parts
+        p.write_bytes(data)
+    store.commit()
+    assert len(store.read("failures")) == 1 and len(store.read("batches")) == 1

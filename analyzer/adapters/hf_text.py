@@ -159,6 +159,23 @@ class SentenceEncoder:
         return hidden.float().numpy(), lengths
 
 
+def load_encoder_once(
+    loaded: Dict[tuple, "SentenceEncoder"],
+    name_or_path: Optional[str],
+    backend: str,
+    compute_type: str,
+    max_length: int,
+    batch_size: int,
+    threads: int,
+) -> "SentenceEncoder":
+    """Load an encoder, or reuse one already in ``loaded`` (a dict owned by the caller, e.g.
+    one per ``load_models`` call) so that models sharing an encoder embed each text once."""
+    key = (resolve_encoder(name_or_path)[0], backend, compute_type, max_length)
+    if key not in loaded:
+        loaded[key] = SentenceEncoder.load(name_or_path, backend, compute_type, max_length, batch_size, threads)
+    return loaded[key]
+
+
 def _converted_encoder(path: str, model_id: str, cache_dir: Optional[str]) -> str:
     """Convert a Hugging Face encoder to CTranslate2 once; later loads reuse the cache."""
     root = Path(cache_dir or os.environ.get("ANALYZER_CACHE", Path.home() / ".cache" / "analyzer")) / "ct2"
@@ -221,8 +238,9 @@ class HFSequenceClassifier:
         columns = label_columns(id2label, label_map, name_or_path)
         return cls(tokenizer, model, columns, model_id, max_length, batch_size)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities of negative, neutral, positive; rows sum to 1."""
+    def predict_proba(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None) -> np.ndarray:
+        """Probabilities of negative, neutral, positive; rows sum to 1. (``embeddings`` is
+        ignored: this model reads the text itself.)"""
         import torch
 
         out = np.zeros((len(texts), 3), dtype=np.float32)

@@ -1,8 +1,8 @@
 """Real labelled data mapped onto behaviours (read from ../shared/data, never copied).
 
-Each source yields rows ``text, label (bool), split, group`` where ``split`` is ``train`` or
-``test``, assigned by a fixed hash of the conversation / post / request (never by utterance), so
-evaluation data is never trained on.
+Each source yields rows ``text, label (bool), split, group`` where ``split`` is ``train``,
+``validation`` (threshold calibration) or ``test`` (evaluation only), assigned by a fixed hash of
+the conversation / post / request (never by utterance), so evaluation data is never trained on.
 
 | source | data | positive | negative |
 |---|---|---|---|
@@ -40,10 +40,11 @@ EPITOME_FILES = {
 }
 SOURCES = tuple(SWDA_TAGS) + tuple(EPITOME_FILES) + ("stanford_politeness",)
 TEST_PERCENT = 20
+VALIDATION_PERCENT = 15
 
 
 def _split(key: str) -> str:
-    return "test" if hash_split(key, test=TEST_PERCENT, validation=0) == "test" else "train"
+    return hash_split(key, test=TEST_PERCENT, validation=VALIDATION_PERCENT)
 
 
 def swda(data_dir: Path):

@@ -32,10 +32,14 @@ class EmbeddingSentimentModel:
         self.head = head
         self.model_id = model_id
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None) -> np.ndarray:
+        """Probabilities for ``texts``; pass ``embeddings`` from this model's encoder to skip
+        encoding (the pipeline shares one encoder pass between sentiment and behaviours)."""
         if not len(texts):
             return np.zeros((0, 3), dtype=np.float32)
-        return self.head.predict_proba(self.encoder.encode(list(texts)))
+        if embeddings is None:
+            embeddings = self.encoder.encode(list(texts))
+        return self.head.predict_proba(embeddings)
 
 
 def head_dir(options: SentimentOptions) -> Optional[Path]:
@@ -76,15 +80,19 @@ def sentiment_model_id(options: SentimentOptions) -> str:
     return f"head:{path.name}:{_fingerprint(path)}+{encoder_id}/{options.backend}-{options.compute_type}"
 
 
-def load_sentiment_model(options: SentimentOptions):
-    """Load the configured classifier once; pass it to the stages that score text."""
-    from ..adapters.hf_text import HFSequenceClassifier, SentenceEncoder
+def load_sentiment_model(options: SentimentOptions, encoders: Optional[dict] = None):
+    """Load the configured classifier once; pass it to the stages that score text.
+
+    ``encoders``: a dict shared with other loaders so one sentence encoder serves them all.
+    """
+    from ..adapters.hf_text import HFSequenceClassifier, load_encoder_once
 
     path = head_dir(options)
     if path is None:
         return HFSequenceClassifier.load(options.model, options.label_map, options.max_length, options.batch_size, options.threads)
-    encoder = SentenceEncoder.load(
-        encoder_name(options, path), options.backend, options.compute_type, options.max_length, options.batch_size, options.threads
+    encoder = load_encoder_once(
+        {} if encoders is None else encoders,
+        encoder_name(options, path), options.backend, options.compute_type, options.max_length, options.batch_size, options.threads,
     )
     return EmbeddingSentimentModel(encoder, LinearHead.load(path), sentiment_model_id(options))
 

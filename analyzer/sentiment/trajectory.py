@@ -105,9 +105,10 @@ def call_sentiment(transcript: Transcript, scores: Sequence[SentimentScore], mod
     )
 
 
-def score_transcript(transcript: Transcript, model, options: SentimentOptions) -> CallSentiment:
-    """Score every utterance of a call with ``model`` and summarise each party."""
+def score_transcript(transcript: Transcript, model, options: SentimentOptions, embeddings=None) -> CallSentiment:
+    """Score every utterance of a call with ``model`` and summarise each party. ``embeddings``:
+    the utterances already encoded by the model's encoder (optional)."""
     from .model import to_scores
 
-    probabilities = model.predict_proba([u.text for u in transcript.utterances])
+    probabilities = model.predict_proba([u.text for u in transcript.utterances], embeddings)
     return call_sentiment(transcript, to_scores(probabilities), model.model_id, options)

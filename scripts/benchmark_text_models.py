@@ -1,12 +1,13 @@
 #!/usr/bin/env python
-"""Benchmark: sentiment scoring rate vs VADER, and sentiment's share of pipeline time.
+"""Benchmark: text-model rates vs VADER, and their share of pipeline time.
 
-1. Utterances per second of the configured sentiment model (batched, length-sorted) and of the
-   VADER lexicon, on the same 2,000 held-out DailyDialog utterances, in one run.
-2. On generated stereo calls, the share of per-call pipeline time spent on sentiment vs
-   transcription (decode excluded).
+1. Utterances per second, on the same 2,000 held-out DailyDialog utterances in one run, of: the
+   sentiment model (batched, length-sorted, its own encoder pass), the behaviour tagger on
+   embeddings shared with sentiment (what the pipeline does), and the VADER lexicon.
+2. On generated stereo calls, the share of per-call pipeline time spent on transcription,
+   sentiment and behaviours + dynamics (decode excluded).
 
-    python scripts/benchmark_sentiment.py [--n 2000] [--calls 4]
+    python scripts/benchmark_text_models.py [--n 2000] [--calls 4]
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ def main() -> None:
     for text in texts:
         vader.polarity_scores(text)
     vader_s = time.perf_counter() - t0
+    embeddings = models.sentiment.encoder.encode(texts)
+    t0 = time.perf_counter()
+    models.behaviours.present(texts, ["agent"] * len(texts), embeddings)
+    behaviour_s = time.perf_counter() - t0
     print(f"{len(texts)} DailyDialog test utterances, model {models.sentiment.model_id}")
-    print(f"  sentiment model: {len(texts) / model_s:8.0f} utterances/s")
-    print(f"  VADER          : {len(texts) / vader_s:8.0f} utterances/s")
+    print(f"  sentiment model (encoder + head)          : {len(texts) / model_s:9.0f} utterances/s")
+    print(f"  behaviour heads on the shared embeddings  : {len(texts) / behaviour_s:9.0f} utterances/s")
+    print(f"  VADER                                     : {len(texts) / vader_s:9.0f} utterances/s")
 
     spec = importlib.util.spec_from_file_location("generate_demo_calls", ROOT / "scripts" / "generate_demo_calls.py")
     generator = importlib.util.module_from_spec(spec)
