@@ -43,6 +43,14 @@ _EXPORTS = {
     "load_taxonomy": "analyzer.behaviours.taxonomy",
     "call_dynamics": "analyzer.dynamics",
     "time_use_by_agent": "analyzer.timeuse",
+    "AggregateOptions": "analyzer.config",
+    "AgentVariability": "analyzer.variability.estimator",
+    "aggregate": "analyzer.variability.aggregate",
+    "coaching_opportunities": "analyzer.variability.coaching",
+    "prepare_calls": "analyzer.variability.outcomes",
+    "simulate_population": "analyzer.variability.simulate",
+    "write_transcripts": "analyzer.variability.simulate",
+    "SimulationOptions": "analyzer.variability.simulate",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -56,8 +56,9 @@ def cli() -> None:
 @click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
 @click.option("--batch-size", type=int, help="Speech chunks decoded together (default 8).")
 @click.option("--force", is_flag=True, help="Process calls again even if already stored with the same settings.")
+@click.option("--no-aggregate", is_flag=True, help="Skip recomputing agents/coaching/variability at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, quiet):
+def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, no_aggregate, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
@@ -72,7 +73,7 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
     )
     bar = _ProgressBar(disable=quiet)
     try:
-        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force)
+        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force, aggregate=not no_aggregate)
     except AnalyzerError as exc:
         bar.close()
         _fail(str(exc))
@@ -123,6 +124,41 @@ def train_behaviours_command(taxonomy, out, csv, data, no_shared_data, no_eval):
         behind = beats_keywords(config["evaluation"])
         if behind:
             click.echo(f"warning: the classifier does not beat the keyword rules on: {', '.join(behind)}", err=True)
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file ([aggregate] table).")
+@click.option("--kpi", type=click.Choice(["composite", "aht_s", "csat", "satisfied", "sentiment_end"]), help="Ranking KPI for quartiles.")
+@click.option("--min-calls", type=int, help="Calls an agent needs to be ranked (default 20).")
+@click.option("--n-boot", type=int, help="Bootstrap replicates (default 300).")
+def aggregate(results_dir, config_path, kpi, min_calls, n_boot):
+    """Recompute agents, coaching and the variability report from stored calls."""
+    from .errors import AnalyzerError
+    from .variability.aggregate import aggregate as run_aggregate
+
+    config = _config(config_path, {"aggregate": dict(kpi=kpi, min_calls=min_calls, n_boot=n_boot)})
+    try:
+        summary = run_aggregate(results_dir, config.aggregate)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--agents", type=int, default=40, show_default=True)
+@click.option("--calls", type=int, default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-agent-effects", is_flag=True, help="Simulate a team with no true differences between agents.")
+def simulate(out_dir, agents, calls, seed, no_agent_effects):
+    """Write a simulated population of calls (transcripts, metadata, truth) with known agent effects."""
+    from .variability.simulate import SimulationOptions, simulate_population, write_transcripts
+
+    population = simulate_population(SimulationOptions(n_agents=agents, n_calls=calls, seed=seed, agent_effects=not no_agent_effects))
+    paths = write_transcripts(population, out_dir)
+    click.echo(f"wrote {calls} simulated calls for {agents} agents: transcripts in {paths['transcripts']}, "
+               f"metadata {paths['metadata']}, truth {paths['truth']}")
 
 
 class _ProgressBar:

@@ -196,6 +196,36 @@ class DynamicsOptions:
 
 
 @dataclass(frozen=True)
+class AggregateOptions:
+    """The agent-variability engine (``analyzer aggregate``; also run at the end of each batch).
+
+    kpi: what ranks agents into quartiles: ``"composite"`` (default: the mean of the standardised
+        shrunk, case-mix-adjusted CSAT and AHT, higher CSAT and lower AHT being better; the
+        end-of-call customer sentiment stands in for CSAT when the team has fewer than
+        ``min_surveys`` surveys), ``"aht_s"``, ``"csat"``, ``"satisfied"`` or ``"sentiment_end"``.
+    min_calls: agents with fewer calls are estimated (shrunk toward the team) but not ranked.
+    min_surveys: team-wide surveys needed for CSAT to enter the composite.
+    confidence: level of every interval (0.95).
+    n_boot: bootstrap replicates for the headline table's intervals.
+    case_mix: factors adjusted for (queue, topic, hour of day, customer's starting sentiment).
+    period_days: days the calls cover, for agent-hours per month (default: from started_at).
+    coaching_per_agent: coaching opportunities kept per agent; coaching_examples: moments each.
+    random_state: bootstrap seed (results are reproducible).
+    """
+
+    kpi: str = "composite"
+    min_calls: int = 20
+    min_surveys: int = 30
+    confidence: float = 0.95
+    n_boot: int = 300
+    case_mix: tuple = ("queue", "topic", "hour", "sentiment_start")
+    period_days: Optional[float] = None
+    coaching_per_agent: int = 3
+    coaching_examples: int = 3
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """Batch scheduling.
 
@@ -216,6 +246,7 @@ class AnalyzerConfig:
     sentiment: SentimentOptions = field(default_factory=SentimentOptions)
     behaviours: BehaviourOptions = field(default_factory=BehaviourOptions)
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
+    aggregate: AggregateOptions = field(default_factory=AggregateOptions)
     run: RunOptions = field(default_factory=RunOptions)
 
     @classmethod

@@ -119,13 +119,16 @@ def run_batch(
     models: Optional[Models] = None,
     progress: Optional[ProgressHook] = None,
     force: bool = False,
+    aggregate: bool = True,
 ) -> BatchSummary:
     """Process every call under ``inputs`` into the results store at ``out``.
 
     ``models`` may be passed to reuse already-loaded models (notebooks, tests); otherwise they
     are loaded once if any call needs them. Calls already stored with the same content and
-    settings are skipped unless ``force``. Returns a :class:`BatchSummary`; per-call problems are
-    in its ``failures`` and in ``failures.parquet``, never raised.
+    settings are skipped unless ``force``. With ``aggregate`` the variability outputs (agents,
+    coaching, variability.json) are recomputed over every stored call at the end. Returns a
+    :class:`BatchSummary`; per-call problems are in its ``failures`` and in ``failures.parquet``,
+    never raised.
     """
     config = config or AnalyzerConfig()
     if models is not None:  # the results (and their settings hash) must say what actually ran
@@ -165,6 +168,8 @@ def run_batch(
         store.commit()
         for failure in failures:
             log.warning("%s [%s] %s: %s", failure.severity, failure.stage, failure.file, failure.reason)
+        if aggregate and (n_ok or n_skipped):
+            _aggregate(store, config)
         log.info(summary.line())
         return summary
     finally:
@@ -240,6 +245,20 @@ def _process_all(
             flush()  # also on interrupt: what finished is kept for the next run
     emit(Progress("end", done, total))
     return n_ok, audio_s
+
+
+def _aggregate(store: ResultsStore, config: AnalyzerConfig) -> None:
+    """Recompute the variability outputs over everything stored; a problem there is logged and
+    never fails the batch (the per-call results are already safe)."""
+    from .errors import AnalyzerError
+    from .variability.aggregate import aggregate
+
+    try:
+        aggregate(store.root, config.aggregate)
+    except AnalyzerError as exc:
+        log.warning("aggregation skipped: %s", exc)
+    except Exception:  # noqa: BLE001 - the batch's results must survive any aggregation bug
+        log.exception("aggregation failed")
 
 
 def _load_source(call: PlannedCall, config: AnalyzerConfig):

@@ -18,9 +18,12 @@ import analyzer
 results = analyzer.load_results(sys.argv[1])
 calls = results.calls
 print(f"\n{len(calls)} calls, {len(results.utterances)} utterances, {len(results.failures)} failure rows")
-print("\ncustomer sentiment index (0-100, 50 = neutral), start -> end of each call:")
+print("\nper call: customer sentiment index (0-100, 50 = neutral) start -> end, hold, dead air, agent behaviours:")
+beh = results.behaviours
 for c in calls.sort_values("call_id").itertuples():
-    print(f"  {c.call_id}  {c.agent_id}  {c.customer_index_start:5.1f} -> {c.customer_index_end:5.1f}")
+    found = sorted(set(beh[beh.call_id == c.call_id].behaviour_id))
+    print(f"  {c.call_id}  {c.agent_id}  {c.customer_index_start:5.1f} -> {c.customer_index_end:5.1f}"
+          f"  hold {c.hold_s:4.0f}s  dead air {c.dead_air_s:3.0f}s  {', '.join(found)}")
 first = calls.call_id.iloc[0]
 print(f"\nfirst turns of {first}:")
 for u in results.utterances.query("call_id == @first").head(8).itertuples():

@@ -1,0 +1,1 @@
+"""Agent variability: per-call outcomes, honest per-agent estimates, quartile spreads, coaching."""

@@ -1,0 +1,183 @@
+"""Per-call outcomes and case mix, from the stored calls table (or any DataFrame of calls).
+
+AHT per call = talk + hold + after-call work: the ACD's ``handle_seconds`` where the metadata
+has it, else the recording's talk time plus ``hold_seconds`` and ``acw_seconds`` from the
+metadata, else the recording/transcript timeline alone (``aht_source`` says which).
+CSAT: the survey score where surveyed (1-5) and ``satisfied`` = score of 4 or 5. The customer's
+sentiment at the start and end of the call on the 0-100 index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+HOUR_BINS = (0, 10, 12, 14, 16, 18, 24)
+CASE_MIX = ("queue", "topic", "hour", "sentiment_start")
+
+
+def _column(calls, name: str, default=np.nan):
+    import pandas as pd
+
+    if name in calls.columns:
+        return pd.to_numeric(calls[name], errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    return np.full(len(calls), default, dtype=np.float64)
+
+
+def prepare_calls(calls):
+    """Standard outcome and case-mix columns for the engine, keeping every original column.
+
+    Adds: aht_s, aht_source, csat (NaN if not surveyed), satisfied (0/1, NaN if not surveyed),
+    sentiment_start, sentiment_end (0-100 index), hour (0-23, NaN if unknown), queue/topic
+    (strings, "unknown" if missing).
+    """
+    import pandas as pd
+
+    if "agent_id" not in calls.columns:
+        raise ValueError("calls need an agent_id column")
+    df = calls.copy()
+    df = df[df["agent_id"].notna()].reset_index(drop=True)
+    handle = _column(df, "handle_seconds")
+    duration = _column(df, "duration_s")
+    hold_meta, acw = _column(df, "hold_seconds"), _column(df, "acw_seconds")
+    hold_timeline = np.nan_to_num(_column(df, "hold_s"), nan=0.0)
+    timeline_plus = np.where(np.isnan(duration), np.nan, duration - hold_timeline + np.where(np.isnan(hold_meta), hold_timeline, hold_meta) + np.nan_to_num(acw))
+    has_meta = ~np.isnan(hold_meta) | ~np.isnan(acw)
+    df["aht_s"] = np.where(~np.isnan(handle), handle, np.where(has_meta, timeline_plus, duration))
+    df["aht_source"] = np.where(~np.isnan(handle), "handle_seconds", np.where(has_meta & ~np.isnan(duration), "timeline+metadata", np.where(np.isnan(duration), "unknown", "timeline")))
+    csat = _column(df, "csat")
+    csat[(csat < 1) | (csat > 5)] = np.nan
+    df["csat"] = csat
+    df["satisfied"] = np.where(np.isnan(csat), np.nan, (csat >= 4).astype(float))
+    for edge in ("start", "end"):
+        index = _column(df, f"customer_index_{edge}")
+        signed = _column(df, f"customer_sentiment_{edge}")
+        df[f"sentiment_{edge}"] = np.where(np.isnan(index), 50 * (signed + 1), index)
+    if "started_at" in df.columns:
+        stamps = pd.to_datetime(df["started_at"], errors="coerce", format="ISO8601", utc=False)
+        df["hour"] = stamps.dt.hour.astype("float64")
+        df["_started"] = stamps
+    else:
+        df["hour"] = np.nan
+    for name in ("queue", "topic"):
+        df[name] = df[name].fillna("unknown").astype(str) if name in df.columns else "unknown"
+    df["agent_id"] = df["agent_id"].astype(str)
+    return df
+
+
+def case_mix_matrix(df, factors: Sequence[str] = CASE_MIX) -> tuple[np.ndarray, List[str]]:
+    """Design matrix (no intercept) for the case-mix factors present and varying in ``df``:
+    one-hot queue and topic (first level dropped), time-of-day bins, the customer's starting
+    sentiment (centred; missing values get the mean and an indicator)."""
+    import pandas as pd
+
+    columns, names = [], []
+    for factor in factors:
+        if factor in ("queue", "topic") and factor in df.columns:
+            levels = pd.Categorical(df[factor])
+            if len(levels.categories) > 1:
+                dummies = pd.get_dummies(levels, prefix=factor, drop_first=True, dtype=float)
+                columns.append(dummies.to_numpy())
+                names += list(dummies.columns)
+        elif factor == "hour" and df["hour"].notna().any():
+            bins = pd.cut(df["hour"].fillna(-1), [-2, *HOUR_BINS[1:]], right=False, labels=False)
+            levels = pd.Categorical(bins)
+            if len(levels.categories) > 1:
+                dummies = pd.get_dummies(levels, prefix="hour_bin", drop_first=True, dtype=float)
+                columns.append(dummies.to_numpy())
+                names += list(dummies.columns)
+        elif factor == "sentiment_start" and df["sentiment_start"].notna().any():
+            values = df["sentiment_start"].to_numpy(dtype=float)
+            missing = np.isnan(values)
+            mean = np.nanmean(values)
+            columns.append((np.where(missing, mean, values) - mean)[:, None])
+            names.append("sentiment_start")
+            if missing.any() and not missing.all():
+                columns.append(missing.astype(float)[:, None])
+                names.append("sentiment_start_missing")
+    if not columns:
+        return np.zeros((len(df), 0)), []
+    return np.concatenate(columns, axis=1), names
+
+
+DEFAULT_FEATURES = (
+    "sentiment_start", "sentiment_end", "customer_sentiment_minimum", "customer_negative_share", "customer_sentiment_change",
+    "agent_sentiment_end", "dead_air_s", "hold_s", "overtalk_s", "agent_interruptions", "customer_interruptions",
+    "agent_talk_share", "duration_s", "aht_s",
+)
+
+
+@dataclass
+class CsatModel:
+    """Predicted CSAT for every call from call features, fitted on the surveyed calls.
+
+    Ridge regression on sentiment trajectory, behaviours and dynamics features; ``cv_rmse_`` and
+    ``cv_mae_`` are 5-fold cross-validated errors on surveyed calls, ``baseline_rmse_`` the error
+    of always predicting the mean. Predictions are a separate column, never mixed with surveys.
+    """
+
+    alpha: float = 1.0
+    folds: int = 5
+    random_state: int = 0
+
+    def features(self, df) -> List[str]:
+        behaviour = [c for c in df.columns if c.startswith("beh_") and not c.endswith("_n")]
+        return [c for c in list(DEFAULT_FEATURES) + behaviour if c in df.columns]
+
+    def _matrix(self, df) -> np.ndarray:
+        import pandas as pd
+
+        X = np.column_stack([pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float) for c in self.features_]) if self.features_ else np.zeros((len(df), 0))
+        return np.where(np.isnan(X), self.fill_, X)
+
+    def fit(self, df) -> "CsatModel":
+        import pandas as pd
+        from sklearn.linear_model import Ridge
+        from sklearn.model_selection import KFold
+
+        surveyed = df[df["csat"].notna()]
+        self.features_ = [c for c in self.features(df) if pd.to_numeric(surveyed[c], errors="coerce").notna().any()]
+        self.n_surveyed_ = int(len(surveyed))
+        self.fill_ = np.array([np.nanmean(pd.to_numeric(surveyed[c], errors="coerce").to_numpy(dtype=float)) for c in self.features_])
+        y = surveyed["csat"].to_numpy(dtype=float)
+        if len(surveyed) < 20 or not self.features_:
+            self.model_ = None
+            self.mean_ = float(np.mean(y)) if len(y) else float("nan")
+            self.cv_rmse_ = self.cv_mae_ = self.baseline_rmse_ = float("nan")
+            return self
+        X = self._matrix(surveyed)
+        self.scale_ = X.std(axis=0) + 1e-9
+        self.center_ = X.mean(axis=0)
+        Z = (X - self.center_) / self.scale_
+        predictions = np.zeros(len(y))
+        baseline = np.zeros(len(y))
+        for train, test in KFold(self.folds, shuffle=True, random_state=self.random_state).split(Z):
+            predictions[test] = Ridge(alpha=self.alpha).fit(Z[train], y[train]).predict(Z[test])
+            baseline[test] = y[train].mean()
+        self.cv_rmse_ = float(np.sqrt(np.mean((np.clip(predictions, 1, 5) - y) ** 2)))
+        self.cv_mae_ = float(np.mean(np.abs(np.clip(predictions, 1, 5) - y)))
+        self.baseline_rmse_ = float(np.sqrt(np.mean((baseline - y) ** 2)))
+        self.model_ = Ridge(alpha=self.alpha).fit(Z, y)
+        self.mean_ = float(y.mean())
+        return self
+
+    def predict(self, df) -> np.ndarray:
+        if self.model_ is None:
+            return np.full(len(df), self.mean_)
+        return np.clip(self.model_.predict((self._matrix(df) - self.center_) / self.scale_), 1, 5)
+
+    def summary(self) -> dict:
+        return {
+            "n_surveyed": self.n_surveyed_,
+            "features": self.features_,
+            "cv_rmse": _round(self.cv_rmse_),
+            "cv_mae": _round(self.cv_mae_),
+            "baseline_rmse": _round(self.baseline_rmse_),
+            "method": "ridge regression on call features, 5-fold cross-validated on surveyed calls",
+        }
+
+
+def _round(value: float, digits: int = 4) -> Optional[float]:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
