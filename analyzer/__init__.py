@@ -51,6 +51,7 @@ _EXPORTS = {
     "simulate_population": "analyzer.variability.simulate",
     "write_transcripts": "analyzer.variability.simulate",
     "SimulationOptions": "analyzer.variability.simulate",
+    "write_report": "analyzer.report.writer",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

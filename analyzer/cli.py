@@ -56,9 +56,10 @@ def cli() -> None:
 @click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
 @click.option("--batch-size", type=int, help="Speech chunks decoded together (default 8).")
 @click.option("--force", is_flag=True, help="Process calls again even if already stored with the same settings.")
-@click.option("--no-aggregate", is_flag=True, help="Skip recomputing agents/coaching/variability at the end.")
+@click.option("--no-aggregate", is_flag=True, help="Skip recomputing agents/coaching/variability (and the report) at the end.")
+@click.option("--no-report", is_flag=True, help="Skip writing the HTML report at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, no_aggregate, quiet):
+def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, no_aggregate, no_report, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
@@ -73,7 +74,8 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
     )
     bar = _ProgressBar(disable=quiet)
     try:
-        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force, aggregate=not no_aggregate)
+        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force,
+                            aggregate=not no_aggregate, report=not (no_aggregate or no_report))
     except AnalyzerError as exc:
         bar.close()
         _fail(str(exc))
@@ -81,6 +83,9 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
     for failure in summary.failures:
         click.echo(f"{failure.severity}: [{failure.stage}] {failure.file}: {failure.reason}", err=True)
     click.echo(summary.line())
+    index = Path(out) / "report" / "index.html"
+    if not (no_aggregate or no_report) and index.exists():
+        click.echo(f"report: {index}")
     sys.exit(summary.exit_code)
 
 
@@ -143,6 +148,19 @@ def aggregate(results_dir, config_path, kpi, min_calls, n_boot):
     except AnalyzerError as exc:
         _fail(str(exc))
     click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Report folder (default: RESULTS_DIR/report).")
+def report(results_dir, out):
+    """Regenerate the HTML report (team report, scorecards, call pages, CSV exports)."""
+    from .report.writer import write_report
+
+    if not (Path(results_dir) / "calls.parquet").exists():
+        _fail(f"{results_dir}: no calls stored yet; run `analyzer run` first")
+    index = write_report(results_dir, out)
+    click.echo(f"report: {index}")
 
 
 @cli.command()

@@ -120,13 +120,15 @@ def run_batch(
     progress: Optional[ProgressHook] = None,
     force: bool = False,
     aggregate: bool = True,
+    report: bool = True,
 ) -> BatchSummary:
     """Process every call under ``inputs`` into the results store at ``out``.
 
     ``models`` may be passed to reuse already-loaded models (notebooks, tests); otherwise they
     are loaded once if any call needs them. Calls already stored with the same content and
     settings are skipped unless ``force``. With ``aggregate`` the variability outputs (agents,
-    coaching, variability.json) are recomputed over every stored call at the end. Returns a
+    coaching, variability.json) are recomputed over every stored call at the end, and with
+    ``report`` the HTML report is rewritten. Returns a
     :class:`BatchSummary`; per-call problems are in its ``failures`` and in ``failures.parquet``,
     never raised.
     """
@@ -170,6 +172,8 @@ def run_batch(
             log.warning("%s [%s] %s: %s", failure.severity, failure.stage, failure.file, failure.reason)
         if aggregate and (n_ok or n_skipped):
             _aggregate(store, config)
+        if report and (n_ok or n_skipped):
+            _report(store)
         log.info(summary.line())
         return summary
     finally:
@@ -259,6 +263,16 @@ def _aggregate(store: ResultsStore, config: AnalyzerConfig) -> None:
         log.warning("aggregation skipped: %s", exc)
     except Exception:  # noqa: BLE001 - the batch's results must survive any aggregation bug
         log.exception("aggregation failed")
+
+
+def _report(store: ResultsStore) -> None:
+    """Rewrite the HTML report; a problem there is logged and never fails the batch."""
+    from .report.writer import write_report
+
+    try:
+        write_report(store.root)
+    except Exception:  # noqa: BLE001 - the batch's results must survive any report bug
+        log.exception("report failed")
 
 
 def _load_source(call: PlannedCall, config: AnalyzerConfig):

@@ -944,7 +944,7 @@ def generate_calls(out_dir: Path, n_calls: int = 6, seed: int = 0,
     no_hold = set(rng.sample(range(n_calls), round(n_calls * 0.2)))
     hold_flags = [i not in no_hold for i in range(n_calls)]
 
-    evening = datetime(2024, 3, 12, 17, 0, 0)
+    evening = datetime(2026, 10, 30, 17, 0, 0)
     offsets = sorted(rng.uniform(0, 5 * 3600) for _ in range(n_calls))
 
     plans = []

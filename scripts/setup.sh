@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh Debian/Ubuntu machine (idempotent; fast when already done):
-#   system packages (espeak-ng, sox, ffmpeg for demo audio), a virtualenv in .venv,
+#   system packages (flite, espeak-ng, sox, ffmpeg for demo audio; with --with-browser also
+#   chromium and chromium-driver for the report's browser tests), a virtualenv in .venv,
 #   the CPU build of torch first (so pip never pulls the multi-GB CUDA build), then this
 #   project with its offline models and test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(flite espeak-ng sox libsox-fmt-all ffmpeg)
+if [ "${1:-}" = "--with-browser" ]; then
+  APT_PACKAGES+=(chromium chromium-driver)
+fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
