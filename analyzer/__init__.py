@@ -52,6 +52,9 @@ _EXPORTS = {
     "write_transcripts": "analyzer.variability.simulate",
     "SimulationOptions": "analyzer.variability.simulate",
     "write_report": "analyzer.report.writer",
+    "CallInfo": "analyzer.records",
+    "Utterance": "analyzer.records",
+    "Transcript": "analyzer.records",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
