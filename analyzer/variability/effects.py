@@ -128,12 +128,14 @@ TIME_PARTS = ("productive", "distress", "dead_air", "hold", "acw", "other")
 
 
 def time_use_by_quartile(df, quartile_of_call: np.ndarray) -> Optional[Dict[str, Dict[str, float]]]:
-    """Share of handle time in each use, per quartile and for the team (sums over sums)."""
+    """Share of handle time in each use, per quartile and for the team (sums over sums; the team
+    is the ranked agents' calls, or every call when no agent can be ranked yet)."""
     if "time_handle_s" not in df.columns:
         return None
     handle = df["time_handle_s"].to_numpy(float)
     out = {}
-    for name, members in (("team", quartile_of_call > 0), ("q1_top", quartile_of_call == 1), ("q2", quartile_of_call == 2),
+    team = quartile_of_call > 0 if (quartile_of_call > 0).any() else np.ones(len(df), dtype=bool)  # no ranking: every call
+    for name, members in (("team", team), ("q1_top", quartile_of_call == 1), ("q2", quartile_of_call == 2),
                           ("q3", quartile_of_call == 3), ("q4_bottom", quartile_of_call == 4)):
         total = np.nansum(handle[members])
         if total <= 0:

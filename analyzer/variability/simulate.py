@@ -256,25 +256,31 @@ def render_call(row, rng, agent_name: str) -> Dict[str, object]:
     while len(agent_turns) < 4:
         agent_turns.insert(len(agent_turns) // 2, ("", NEUTRAL_AGENT[rng.integers(len(NEUTRAL_AGENT))]))
     start, end = float(row["customer_index_start"]), float(row["customer_index_end"])
-    n_customer = len(agent_turns)
-    utterances, t = [], 0.5
+    # plan the turns: (speaker, text, behaviour); the customer's sentiment drifts from start to end
+    plan = []
     for k, (behaviour, text) in enumerate(agent_turns):
-        length = 0.35 * len(text.split()) + 0.5
+        plan.append(("agent", text, behaviour))
+        share = k / max(len(agent_turns) - 1, 1)
+        plan.append(("customer", _customer_line(start + (end - start) * share, rng), ""))
+    lengths = [0.35 * len(text.split()) + 0.5 for _, text, _ in plan]
+    gaps = [rng.uniform(0.4, 1.2) for _ in plan]
+    hold = 40.0 if "hold_etiquette" in present else 0.0
+    dead = rng.uniform(6, 12) if "dead_air" in present else 0.0
+    # the recording should last about as long as the ACD says the call did (handle time minus
+    # after-call work): stretch speaking time (at most 4x: simulated speech is slow, not sparse)
+    target = float(row["handle_seconds"]) - float(row["acw_seconds"]) - hold - dead - sum(gaps)
+    stretch = float(np.clip(target / sum(lengths), 1.0, 4.0))
+    utterances, t = [], 0.5
+    for (speaker, text, behaviour), length, gap in zip(plan, lengths, gaps):
+        length *= stretch
         if behaviour == "interruption" and utterances:
             t -= 1.2  # starts over the customer
-        utterances.append({"speaker": "agent", "start": round(t, 2), "end": round(t + length, 2), "text": text})
-        t += length + rng.uniform(0.4, 1.2)
+        utterances.append({"speaker": speaker, "start": round(t, 2), "end": round(t + length, 2), "text": text})
+        t += length + gap
         if behaviour == "hold_etiquette":
-            t += 40.0  # silent hold
-        if k < n_customer:
-            share = k / max(n_customer - 1, 1)
-            index = start + (end - start) * share
-            line = _customer_line(index, rng)
-            length = 0.35 * len(line.split()) + 0.5
-            utterances.append({"speaker": "customer", "start": round(t, 2), "end": round(t + length, 2), "text": line})
-            t += length + rng.uniform(0.4, 1.2)
-        if "dead_air" in present and k == 1:
-            t += rng.uniform(6, 12)
+            t += hold  # silent hold
+        if len(utterances) == 4:
+            t += dead
     utterances.sort(key=lambda u: u["start"])
     return {"call_id": row["call_id"], "agent_id": row["agent_id"], "started_at": row["started_at"], "utterances": utterances}
 
