@@ -117,12 +117,18 @@ class AgentVariability:
         boot = {k: [] for k in estimates}
         agent_draws = {k: [] for k in estimates}
         masks = {k: ~np.isnan(raw[k]) for k in estimates}
+        mask_key = {k: m.tobytes() if not m.all() else b"all" for k, m in masks.items()}  # KPIs observed on the same calls share counts
+        subset = {k: (codes[masks[k]], raw[k][masks[k]]) for k in estimates}  # indexed once, not per replicate
         for _ in range(self.n_boot):
             w = rng.poisson(1.0, len(codes)).astype(np.float64)
+            shared: Dict[bytes, tuple] = {}
             for k in estimates:
-                m = masks[k]
-                counts_b = np.bincount(codes[m], weights=w[m], minlength=A)
-                sums_b = np.bincount(codes[m], weights=raw[k][m] * w[m], minlength=A)
+                agent_k, raw_k = subset[k]
+                if mask_key[k] not in shared:
+                    w_k = w if mask_key[k] == b"all" else w[masks[k]]
+                    shared[mask_key[k]] = (w_k, np.bincount(agent_k, weights=w_k, minlength=A))
+                w_k, counts_b = shared[mask_key[k]]
+                sums_b = np.bincount(agent_k, weights=raw_k * w_k, minlength=A)
                 boot[k].append(raw_spreads(counts_b, sums_b, q))
                 with np.errstate(invalid="ignore", divide="ignore"):
                     agent_draws[k].append(sums_b / counts_b)
