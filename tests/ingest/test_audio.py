@@ -74,20 +74,25 @@ def test_non_audio_file(tmp_path):
     assert str(path) in str(info.value)
 
 
-def test_truncated_file_is_corrupt_or_short(tmp_path):
-    good = write_wav(tmp_path / "good.wav", np.stack([tone(440, 2, 8000)] * 2), 8000)
-    bad = tmp_path / "bad.flac"
+@pytest.mark.parametrize(
+    "mangle, reason",
+    [
+        (lambda d: d[:200] + bytes(reversed(d[200:])), "corrupt audio"),  # valid header, garbage frames
+        (lambda d: d[:100], "not a readable audio file"),  # truncated inside the header
+        (lambda d: d[:4] + b"\x00" * 5000, "not a readable audio file"),  # magic bytes, then nothing
+    ],
+    ids=["garbage-frames", "truncated-header", "magic-only"],
+)
+def test_corrupt_flac_names_file_and_reason(tmp_path, mangle, reason):
     if shutil.which("sox") is None:
         pytest.skip("sox not installed")
+    good = write_wav(tmp_path / "good.wav", np.stack([tone(440, 2, 8000)] * 2), 8000)
+    bad = tmp_path / "bad.flac"
     subprocess.run(["sox", str(good), str(bad)], check=True)
-    data = bad.read_bytes()
-    bad.write_bytes(data[:200] + bytes(reversed(data[200:])))
-    try:
-        audio = load_call_audio(bad)
-    except InputError as exc:
-        assert exc.stage == "decode"
-    else:  # FFmpeg may resync and decode garbage; it must still be two channels at 16 kHz
-        assert audio.sample_rate == 16000
+    bad.write_bytes(mangle(bad.read_bytes()))
+    with pytest.raises(InputError, match=reason) as info:
+        load_call_audio(bad)
+    assert info.value.stage == "decode" and info.value.file == str(bad)
 
 
 def test_split_parties_shapes():
