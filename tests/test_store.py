@@ -28,7 +28,7 @@ def test_commit_replaces_calls_by_id_and_appends_failures(tmp_path):
     utts = store.read("utterances").to_pandas()
     assert sorted(utts[utts.call_id == "c1"].text) == ["new"] and (utts.call_id == "c2").sum() == 1
     assert len(store.read("failures")) == 2
-    assert not list(store.staging.glob("*.parquet"))
+    assert not [p for p in store.staging.iterdir() if p.is_file()]
 
 
 def test_later_part_wins_within_one_commit(tmp_path):
@@ -48,30 +48,81 @@ def test_done_keys_include_staged_parts(tmp_path):
     assert store.done_keys() == {("c1", "sha1", "h1")} and store.stored_call_ids() == {"c1"}
 
 
-def test_commit_is_idempotent_after_a_crash(tmp_path):
+def test_commit_is_idempotent_after_a_crash(tmp_path, monkeypatch):
+    """A commit that dies after publishing but before deleting the staged parts: the next commit
+    finishes it from its manifest and publishes nothing twice."""
     store = ResultsStore(tmp_path)
     store.stage("b1", {"calls": [call("c1")], "utterances": [utt("c1", 0)]})
-    parts = sorted(store.staging.glob("*.parquet"))
-    store.commit()
-    # simulate a crash after tables were replaced but before parts were deleted
-    for part in parts:
-        table = pq.read_table(store.path("calls") if part.name.endswith("calls.parquet") else store.path("utterances"))
-        pq.write_table(table, part)
-    store.commit()
+    real = ResultsStore._apply
+
+    def dies_after_publishing(self, path, manifest, schemas=None):
+        for target in manifest["targets"]:
+            self._publish(target, schemas or {})
+        raise KeyboardInterrupt  # before the manifest is marked published and the parts deleted
+
+    monkeypatch.setattr(ResultsStore, "_apply", dies_after_publishing)
+    with pytest.raises(KeyboardInterrupt):
+        store.commit()
+    monkeypatch.setattr(ResultsStore, "_apply", real)
+    assert list(store.staging.glob("commit-*.json")) and list(store.staging.glob("*.arrow"))
+    ResultsStore(tmp_path).commit()
     assert len(store.read("calls")) == 1 and len(store.read("utterances")) == 1
+    assert len(store.read("calls", latest=False)) == 1 and len(store.read("utterances", latest=False)) == 1
+    assert not [p for p in store.staging.iterdir() if p.is_file()]
 
 
-def test_lock_refuses_a_second_live_writer_and_takes_over_stale(tmp_path):
+def test_lock_refuses_a_second_writer_even_while_the_lock_file_is_empty(tmp_path):
+    """An OS-level lock: a holder that has not written anything into the lock file yet still
+    holds it (a pid-in-file lock let a reader take an empty file for stale and remove it)."""
+    from filelock import FileLock
+
+    holder = FileLock(str(tmp_path / ".lock"))
+    holder.acquire()
+    try:
+        assert (tmp_path / ".lock").read_text() == ""
+        with pytest.raises(StoreLockedError, match="in use"):
+            ResultsStore(tmp_path).lock()
+        assert (tmp_path / ".lock").exists()
+    finally:
+        holder.release()
     store = ResultsStore(tmp_path)
     store.lock()
-    (tmp_path / ".lock").write_text(str(os.getppid()))  # a live process that is not us
     with pytest.raises(StoreLockedError, match="in use"):
         ResultsStore(tmp_path).lock()
-    (tmp_path / ".lock").write_text("999999999")  # dead pid
-    other = ResultsStore(tmp_path)
-    other.lock()
-    other.unlock()
-    assert not (tmp_path / ".lock").exists()
+    store.unlock()
+    ResultsStore(tmp_path).lock()
+
+
+def test_lock_of_a_killed_process_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from analyzer.store import ResultsStore; ResultsStore(sys.argv[1]).lock(); "
+            "os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False)
+    store = ResultsStore(tmp_path)
+    store.lock()  # the dead process's lock went with it
+    store.unlock()
+
+
+def test_commit_survives_a_column_whose_type_drifts_between_parts(tmp_path):
+    store = ResultsStore(tmp_path)
+    store.stage("b1", {"calls": [call("c1", region=5, flag=True)]})
+    store.commit()
+    store.stage("b2", {"calls": [call("c2", region="north", flag="maybe")]})
+    store.stage("b2", {"calls": [call("c3", region=2.5, flag=None)]})
+    store.commit()
+    calls = store.read("calls").to_pandas().set_index("call_id")
+    assert sorted(calls.index) == ["c1", "c2", "c3"]
+    assert calls.loc["c2", "region"] == "north" and calls.loc["c1", "region"] == "5"
+    assert not [p for p in store.staging.iterdir() if p.is_file()]
+
+
+def test_rows_with_mixed_types_in_one_column_still_stage(tmp_path):
+    store = ResultsStore(tmp_path)
+    store.stage("b1", {"calls": [call("c1", region=5), call("c2", region="north"), call("c3", region=[1, 2])]})
+    store.commit()
+    assert sorted(store.read("calls").column("call_id").to_pylist()) == ["c1", "c2", "c3"]
 
 
 def test_reprocessed_call_drops_rows_it_no_longer_has(tmp_path):
@@ -83,14 +134,32 @@ def test_reprocessed_call_drops_rows_it_no_longer_has(tmp_path):
     assert len(store.read("behaviours")) == 0
 
 
-def test_recommitting_the_same_batch_does_not_duplicate_failures(tmp_path):
+def test_recommitting_the_same_batch_does_not_duplicate_failures(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path)
     row = {"batch_id": "b1", "file": "x", "stage": "decode", "reason": "bad"}
     store.stage("b1", {"failures": [row], "batches": [{"batch_id": "b1", "n_ok": 1}]})
-    parts = sorted(store.staging.glob("*.parquet"))
-    saved = {p: p.read_bytes() for p in parts}
+    real_unlink = type(tmp_path).unlink
+
+    def unlink(self, missing_ok=False):  # a crash once the manifest says published, before the parts go
+        if self.suffix == ".arrow" and self.parent.name == ".staging":
+            raise KeyboardInterrupt
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(type(tmp_path), "unlink", unlink)
+    with pytest.raises(KeyboardInterrupt):
+        store.commit()
+    monkeypatch.setattr(type(tmp_path), "unlink", real_unlink)
     store.commit()
-    for p, data in saved.items():  # a crash after writing tables but before deleting the parts
-        p.write_bytes(data)
+    assert len(store.read("failures", latest=False)) == 1 and len(store.read("batches", latest=False)) == 1
+
+
+def test_an_unreadable_staged_part_is_moved_aside_not_a_jam(tmp_path):
+    store = ResultsStore(tmp_path)
+    store.stage("b1", {"calls": [call("c1")]})
+    store.staging.joinpath("b0-000001.calls.parquet").write_bytes(b"PAR1 not really parquet")
+    assert store.commit() == 1
+    assert store.read("calls").column("call_id").to_pylist() == ["c1"]
+    assert (store.staging / "unreadable" / "b0-000001.calls.parquet").exists()
+    store.stage("b2", {"calls": [call("c2")]})
     store.commit()
-    assert len(store.read("failures")) == 1 and len(store.read("batches")) == 1
+    assert sorted(store.read("calls").column("call_id").to_pylist()) == ["c1", "c2"]
