@@ -1,19 +1,36 @@
 """Coaching opportunities: per agent, the behaviours where the agent's (shrunk) rate is furthest
-from the top quartile's, ranked by gap x estimated effect on the customer's end-of-call
-sentiment, with example moments from the agent's own calls and a top-quartile example of the
-behaviour done well."""
+from the top quartile's, ranked by gap x the behaviour's *within-agent* effect on the customer's
+end-of-call sentiment (the same agent's calls with vs without it, so a behaviour is not credited
+with the skill of the agents who happen to use it), with moments that teach: for a positive
+behaviour the agent under-uses, missed opportunities (the situation that called for it -- the
+customer upset, the customer asking, the opening or the close of the call -- and the agent's reply
+without it) each next to a top-quartile agent's reply with it to the same kind of situation; for
+a negative behaviour, the agent's instances of it."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+import re
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
+#: situations a behaviour can answer, as worded on the scorecard
+SITUATIONS = {
+    "upset": "the customer was upset",
+    "asked": "the customer asked a question",
+    "opening": "the opening of the call",
+    "closing": "the close of the call",
+}
+_QUESTION = re.compile(r"^\s*(who|what|when|where|why|how|which|can|could|will|would|is|are|am|do|does|did|should|have|has|may|shall)\b", re.I)
+
 
 def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int = 3, examples: int = 3, outcome: str = "sentiment_end"):
-    """DataFrame: agent_id, quartile, behaviour, polarity, agent_rate, agent_rate_shrunk,
-    top_quartile_rate, gap, effect (+ interval), priority (sentiment-index points per call the
-    agent would gain by closing the gap), rank, examples, top_example."""
+    """DataFrame: agent_id, quartile, behaviour, polarity, calls, agent_rate, agent_rate_shrunk,
+    top_quartile_rate, gap, effect (within agents, + interval), effect_naive (pooled across
+    agents, for comparison), effect_is_clear, priority (sentiment-index points per call the agent
+    would gain by closing the gap, at the within-agent effect), rank, situation, examples,
+    top_example."""
     import pandas as pd
 
     rates = est.behaviour_rates_
@@ -29,7 +46,8 @@ def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int
         positive = r.polarity == "positive"
         gap = (r.top_quartile_rate - r.rate_shrunk) if positive else (r.rate_shrunk - r.top_quartile_rate)
         benefit = effect["effect"] if positive else -effect["effect"]
-        if gap <= 0 or benefit <= 0:
+        priority = round(float(gap * benefit), 4)
+        if gap <= 0 or benefit <= 0 or priority <= 0:  # nothing to gain at the precision reported
             continue
         rows.append(
             {
@@ -45,8 +63,9 @@ def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int
                 "effect": effect["effect"],
                 "effect_low": effect["low"],
                 "effect_high": effect["high"],
+                "effect_naive": effect.get("naive_effect"),
                 "effect_is_clear": bool(effect["low"] > 0 or effect["high"] < 0),
-                "priority": round(float(gap * benefit), 4),
+                "priority": priority,
             }
         )
     table = pd.DataFrame(rows)
@@ -56,76 +75,506 @@ def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int
     table["rank"] = table.groupby("agent_id").cumcount() + 1
     table = table[table["rank"] <= per_agent].reset_index(drop=True)
     finder = _Moments(est, behaviours, utterances)
+    table["situation"] = [finder.situation(b) if p == "positive" else "did it" for b, p in zip(table.behaviour, table.polarity)]
     table["examples"] = [finder.agent_moments(a, b, p, examples) for a, b, p in zip(table.agent_id, table.behaviour, table.polarity)]
-    table["top_example"] = [finder.done_well(b) for b in table.behaviour]
+    # a top-quartile agent's strongest instance: for a positive behaviour only (for a negative one
+    # it would hold up the top quartile doing what the agent should stop doing)
+    table["top_example"] = [finder.done_well(b) if p == "positive" else None for b, p in zip(table.behaviour, table.polarity)]
     return table
 
 
-class _Moments:
-    """Finds example moments in the stored behaviours and utterances tables."""
+def _is_question(text: str) -> bool:
+    text = str(text).strip()
+    return text.endswith("?") or bool(_QUESTION.match(text))
 
-    def __init__(self, est, behaviours, utterances):
-        self.ok = behaviours is not None and utterances is not None and len(utterances) > 0
+
+# _is_question for a whole column at once (RE2 through pyarrow): the same words, Python's case
+# folding (i also matches İ and ı, s also ſ), its whitespace (str.strip / \s) and its word
+# boundary (\b: not followed by a letter, digit or _); tests/variability/test_coaching_moments.py
+# checks the two agree
+_WORDS = _QUESTION.pattern.split("(", 1)[1].split(")", 1)[0].split("|")
+_FOLD = {"i": "iI\u0130\u0131", "s": "sS\u017f"}
+_WS = r"[\t\n\x0b\x0c\r\x1c-\x1f\x85\p{Z}]"
+QUESTION_START = "^" + _WS + "*(?:" + "|".join("".join("[" + _FOLD.get(c, c + c.upper()) + "]" for c in w) for w in _WORDS) + r")(?:[^\p{L}\p{N}_]|$)"
+QUESTION_END = r"\?" + _WS + "*$"
+
+
+def is_question(texts) -> np.ndarray:
+    """Whether each text is a question (ends with "?" or starts with a question word), for a
+    pyarrow string array or a sequence of texts; missing text is not."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        texts = pa.array([t if t is None or isinstance(t, str) else str(t) for t in texts], pa.string())
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
+    found = pc.or_(pc.match_substring_regex(texts, QUESTION_START), pc.match_substring_regex(texts, QUESTION_END))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+# -- what the example search reads -------------------------------------------------------------
+
+AGENT, CUSTOMER, NO_SPEAKER = 0, 1, -1
+
+
+class CallCodes:
+    """The calls of a fitted estimator (``est.calls_``), numbered in the order of their ids:
+    their agents, quartiles and (when stored) versions, by number."""
+
+    def __init__(self, calls):
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = pa.array(calls["call_id"].to_numpy(dtype=object), pa.string())
+        unique = pc.unique(ids)
+        self.ids = unique.take(pc.sort_indices(unique)).to_numpy(zero_copy_only=False)  # sorted as Python sorts str
+        code = pc.index_in(ids, value_set=pa.array(self.ids, pa.string())).to_numpy(zero_copy_only=False).astype(np.int64)
+        n = len(self.ids)
+        self.agent_names, agent = np.unique(calls["agent_id"].to_numpy(dtype=object), return_inverse=True)
+        self.agent = np.zeros(n, dtype=np.int64)
+        self.agent[code] = agent  # (a call id twice: the last row's, as a dict built from the rows)
+        quartile = pd.to_numeric(calls["quartile"]).to_numpy() if "quartile" in calls.columns else np.zeros(len(calls))
+        self.quartile = np.zeros(n)
+        self.quartile[code] = quartile
+        self.top = np.zeros(n, dtype=bool)
+        np.logical_or.at(self.top, code, quartile == 1)
+        self.versions = None
+        if "version" in calls.columns:
+            self.versions = np.zeros(n, dtype=np.int64)
+            self.versions[code] = pd.to_numeric(calls["version"]).fillna(0).to_numpy(dtype=np.int64)
+        self.agent_code = {a: i for i, a in enumerate(self.agent_names)}
+        self.index = pd.Index(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def codes(self, call_ids) -> np.ndarray:
+        """Numbers of ``call_ids`` (-1: not one of these calls)."""
+        return self.index.get_indexer(np.asarray(call_ids, dtype=object)).astype(np.int64)
+
+
+@dataclass
+class MomentData:
+    """What the example search reads, as arrays: the utterances and behaviour rows of the calls of
+    a :class:`CallCodes` (``call``: their numbers), the behaviour rows in the order they were
+    read. Texts are not held: ``fetch_text(row_ids)`` returns the text of utterances by their
+    ``u_row`` ids (None where missing), for the few moments shown."""
+
+    u_call: np.ndarray
+    u_index: np.ndarray
+    u_speaker: np.ndarray  # AGENT, CUSTOMER, other speakers >= 2, NO_SPEAKER
+    u_start: np.ndarray
+    u_sentiment: np.ndarray
+    u_negative: np.ndarray
+    u_question: np.ndarray
+    u_has_text: np.ndarray
+    u_row: np.ndarray
+    fetch_text: Callable[[np.ndarray], list]
+    b_call: np.ndarray
+    b_index: np.ndarray  # float, NaN where the behaviour has no utterance (dead air)
+    b_behaviour: np.ndarray  # codes into b_names, -1 missing
+    b_names: List[str]
+    b_score: np.ndarray
+    b_time: np.ndarray
+    n_utterances_read: int = 0  # before keeping these calls' rows (none read: no examples)
+
+
+class SpeakerCodes:
+    """Speaker labels -> AGENT, CUSTOMER, 2, 3... (other labels), NO_SPEAKER for missing."""
+
+    def __init__(self):
+        self.codes: Dict[str, int] = {"agent": AGENT, "customer": CUSTOMER}
+
+    def __call__(self, values) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
+            [v if v is None or isinstance(v, str) else str(v) for v in values], pa.string())
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        distinct = pc.unique(values)
+        labels = distinct.to_pylist()
+        found = np.array([NO_SPEAKER if v is None else self.codes.setdefault(v, len(self.codes)) for v in labels] + [NO_SPEAKER], dtype=np.int64)
+        where = pc.fill_null(pc.index_in(values, value_set=distinct, skip_nulls=True), len(labels))
+        return found[where.to_numpy(zero_copy_only=False)]
+
+
+def moments_from_frames(calls: CallCodes, behaviours, utterances) -> Optional[MomentData]:
+    """MomentData from DataFrames of utterances and behaviours (e.g. ``load_results``'s)."""
+    import pandas as pd
+
+    if behaviours is None or utterances is None or len(utterances) == 0:
+        return None
+    n_read = len(utterances)
+    code = calls.codes(utterances["call_id"])
+    keep = np.flatnonzero(code >= 0)
+    u = utterances.iloc[keep]
+    text = u["text"].to_numpy(dtype=object) if "text" in u.columns else np.full(len(u), None, dtype=object)
+
+    def number(frame, column, default=np.nan):
+        return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) if column in frame.columns else np.full(len(frame), default)
+
+    data = dict(
+        u_call=code[keep], u_index=u["utterance_index"].to_numpy().astype(np.int64), u_speaker=SpeakerCodes()(u["speaker"].to_numpy(dtype=object)),
+        u_start=number(u, "start_s"), u_sentiment=number(u, "sentiment"),
+        u_negative=u["sentiment_label"].eq("negative").to_numpy(dtype=bool) if "sentiment_label" in u.columns else np.zeros(len(u), dtype=bool),
+        u_question=is_question(text), u_has_text=np.array([t is not None for t in text], dtype=bool), u_row=np.arange(len(u), dtype=np.int64),
+        fetch_text=lambda rows: text[np.asarray(rows, dtype=np.int64)].tolist(), n_utterances_read=n_read,
+    )
+    if len(behaviours):
+        bcode = calls.codes(behaviours["call_id"])
+        b = behaviours.iloc[np.flatnonzero(bcode >= 0)]
+        ids, names = pd.factorize(b["behaviour_id"])
+        data.update(b_call=bcode[bcode >= 0], b_index=number(b, "utterance_index"), b_behaviour=ids.astype(np.int64), b_names=[str(n) for n in names],
+                    b_score=number(b, "score"), b_time=number(b, "time_s"))
+    else:
+        empty = np.zeros(0)
+        data.update(b_call=empty.astype(np.int64), b_index=empty, b_behaviour=empty.astype(np.int64), b_names=[], b_score=empty, b_time=empty)
+    return MomentData(**data)
+
+
+def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int = 3, examples: int = 3, outcome: str = "sentiment_end",
+                           moments: Optional[MomentData] = None):
+    """DataFrame: agent_id, quartile, behaviour, polarity, calls, agent_rate, agent_rate_shrunk,
+    top_quartile_rate, gap, effect (within agents, + interval), effect_naive (pooled across
+    agents, for comparison), effect_is_clear, priority (sentiment-index points per call the agent
+    would gain by closing the gap, at the within-agent effect), rank, situation, examples,
+    top_example.
+
+    Example moments come from ``behaviours`` and ``utterances`` (DataFrames of the stored tables),
+    or from ``moments`` (:class:`MomentData`, e.g. read from a results store without loading the
+    texts: see ``analyzer.variability.aggregate``)."""
+    import pandas as pd
+
+    rates = est.behaviour_rates_
+    effects = {r["behaviour"]: r for r in est.behaviour_effects_.get(outcome, {}).get("behaviours", [])}
+    if rates.empty or not effects:
+        return pd.DataFrame(columns=["agent_id", "behaviour", "priority"])
+    quartile = dict(zip(est.agents_.agent_id, est.agents_.quartile))
+    rows: List[dict] = []
+    for r in rates.itertuples():
+        effect = effects.get(r.behaviour)
+        if effect is None or not np.isfinite(r.top_quartile_rate):
+            continue
+        positive = r.polarity == "positive"
+        gap = (r.top_quartile_rate - r.rate_shrunk) if positive else (r.rate_shrunk - r.top_quartile_rate)
+        benefit = effect["effect"] if positive else -effect["effect"]
+        priority = round(float(gap * benefit), 4)
+        if gap <= 0 or benefit <= 0 or priority <= 0:  # nothing to gain at the precision reported
+            continue
+        rows.append(
+            {
+                "agent_id": r.agent_id,
+                "quartile": int(quartile.get(r.agent_id, 0)),
+                "behaviour": r.behaviour,
+                "polarity": r.polarity,
+                "calls": int(r.calls),
+                "agent_rate": round(float(r.rate), 4),
+                "agent_rate_shrunk": round(float(r.rate_shrunk), 4),
+                "top_quartile_rate": round(float(r.top_quartile_rate), 4),
+                "gap": round(float(gap), 4),
+                "effect": effect["effect"],
+                "effect_low": effect["low"],
+                "effect_high": effect["high"],
+                "effect_naive": effect.get("naive_effect"),
+                "effect_is_clear": bool(effect["low"] > 0 or effect["high"] < 0),
+                "priority": priority,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table = table.sort_values(["agent_id", "priority"], ascending=[True, False])
+    table["rank"] = table.groupby("agent_id").cumcount() + 1
+    table = table[table["rank"] <= per_agent].reset_index(drop=True)
+    if moments is None:
+        moments = moments_from_frames(CallCodes(est.calls_), behaviours, utterances)
+    finder = _Moments(est, moments)
+    table["situation"] = [finder.situation(b) if p == "positive" else "did it" for b, p in zip(table.behaviour, table.polarity)]
+    table["examples"] = [finder.agent_moments(a, b, p, examples) for a, b, p in zip(table.agent_id, table.behaviour, table.polarity)]
+    # a top-quartile agent's strongest instance: for a positive behaviour only (for a negative one
+    # it would hold up the top quartile doing what the agent should stop doing)
+    table["top_example"] = [finder.done_well(b) if p == "positive" else None for b, p in zip(table.behaviour, table.polarity)]
+    finder.fill_texts()
+    return table
+
+
+class _Text:
+    """A text of a moment, filled in once every moment is chosen (texts are read only for them):
+    the joined text of a turn (``rows``: its utterances), or one utterance's text as stored."""
+
+    __slots__ = ("rows", "joined")
+
+    def __init__(self, rows, joined: bool):
+        self.rows, self.joined = rows, joined
+
+
+class _Nearest:
+    """The top-quartile replies of one kind of moment with a behaviour, for finding the one whose
+    customer sentiment is closest to a given moment's: the smallest |difference| (missing
+    sentiment: infinitely far), ties to the earliest call (by id) and turn, skipping the agent's
+    own replies and those already shown."""
+
+    def __init__(self, positions: np.ndarray, sentiment: np.ndarray, agent: np.ndarray):
+        self.positions, self.agent = positions, agent  # agent turns, in turn order
+        self.sentiment = sentiment
+        self.order = np.argsort(sentiment, kind="stable")  # missing last
+        self.sorted = sentiment[self.order]
+        self.n_finite = int(np.isfinite(self.sorted).sum())
+
+    def _first_valid(self, candidates, agent: int, used: set) -> Optional[int]:
+        for i in candidates:  # in turn order: the earliest call, then turn
+            if self.agent[i] != agent and int(self.positions[i]) not in used:
+                return int(i)
+        return None
+
+    def pick(self, x: float, agent: int, used: set) -> Optional[int]:
+        """Index into ``positions`` of the reply to show, or None."""
+        n = len(self.positions)
+        if n == 0:
+            return None
+        if not np.isfinite(x) or self.n_finite == 0:  # every distance infinite
+            return self._first_valid(range(n), agent, used)
+        p = int(np.searchsorted(self.sorted[: self.n_finite], x))
+        width = 16
+        while True:
+            lo, hi = max(0, p - width), min(self.n_finite, p + width)
+            seg = self.order[lo:hi]
+            distance = np.abs(self.sentiment[seg] - x)
+            ok = self.agent[seg] != agent
+            if used:
+                ok &= ~np.isin(self.positions[seg], list(used))
+            if ok.any():
+                best = distance[ok].min()
+                # distances only grow away from x: nothing outside the segment is as close
+                if (lo == 0 or abs(self.sorted[lo - 1] - x) > best) and (hi == self.n_finite or abs(self.sorted[hi] - x) > best):
+                    return int(seg[ok & (distance == best)].min())
+            if lo == 0 and hi == self.n_finite:  # no finite candidate left: the missing ones, in turn order
+                return self._first_valid(self.order[self.n_finite:][np.argsort(self.order[self.n_finite:])], agent, used)
+            width *= 4
+
+
+class _Moments:
+    """Finds example moments in the utterances and behaviour rows of the estimator's calls.
+
+    Works on agent *turns* (consecutive agent utterances): each turn answers the customer's turn
+    before it, which was upset (an utterance labelled negative), asked (a question), or neither;
+    the agent's first and last turns are the opening and the close. Everything is arrays over
+    turns and rows, looked up by sorted keys (joins, not a scan per coaching row); texts are
+    read at the end for the moments chosen."""
+
+    def __init__(self, est, data: Optional[MomentData]):
+        self.ok = data is not None and data.n_utterances_read > 0  # no utterances stored: no examples
+        self._situation: Dict[str, Optional[str]] = {}
+        self._done: Dict[str, Optional[dict]] = {}
+        self._texts: List[tuple] = []  # (dict, key, _Text) to fill
         if not self.ok:
             return
-        calls = est.calls_[["call_id", "agent_id", "quartile"]]
-        self.calls_of = calls.groupby("agent_id").call_id.apply(list).to_dict()
-        self.top_calls = set(calls[calls.quartile == 1].call_id)
-        self.agent_of = dict(zip(calls.call_id, calls.agent_id))
-        u = utterances[utterances.call_id.isin(set(calls.call_id))]
-        self.text = {(c, int(i)): t for c, i, t in zip(u.call_id, u.utterance_index, u.text)}
-        self.utts = u
-        b = behaviours[behaviours.call_id.isin(set(calls.call_id))] if len(behaviours) else behaviours
-        self.by_behaviour = {k: g for k, g in b.groupby("behaviour_id")} if len(b) else {}
-        self._done: Dict[str, Optional[dict]] = {}
+        self.calls = CallCodes(est.calls_)
+        self.data = data
+        # utterances in call, utterance order; turns: runs of one speaker in a call
+        order = np.lexsort((data.u_index, data.u_call))
+        call, index, speaker = data.u_call[order], data.u_index[order], data.u_speaker[order]
+        self.row = data.u_row[order]
+        self.has_text = data.u_has_text[order]
+        self.speaker = speaker
+        self.key = call * (1 << 32) + (index + (1 << 31))  # sorted: (call, utterance_index)
+        n = len(order)
+        new = np.ones(n, dtype=bool)
+        if n > 1:
+            new[1:] = (call[1:] != call[:-1]) | (speaker[1:] != speaker[:-1]) | (speaker[1:] == NO_SPEAKER) | (speaker[:-1] == NO_SPEAKER)
+        starts = np.flatnonzero(new)
+        self.turn_start, self.turn_end = starts, np.append(starts[1:], n)
+        turn_of_row = np.cumsum(new) - 1
+        t_call, t_speaker = call[starts], speaker[starts]
+        if n:
+            start_s = data.u_start[order]
+            first = np.minimum.reduceat(np.where(np.isnan(start_s), n, np.arange(n)), starts)  # first start_s given
+            t_start = np.where(first < n, start_s[np.minimum(first, n - 1)], np.nan)
+            with np.errstate(invalid="ignore"):
+                t_sentiment = np.fmin.reduceat(data.u_sentiment[order], starts)
+            t_upset = np.logical_or.reduceat(data.u_negative[order], starts)
+            t_asked = np.logical_or.reduceat(data.u_question[order], starts)
+        else:
+            t_start = t_sentiment = np.zeros(0)
+            t_upset = t_asked = np.zeros(0, dtype=bool)
+        # agent turns and the customer's turn just before each, in the same call
+        a = np.flatnonzero(t_speaker == AGENT)
+        prev = np.maximum(a - 1, 0)
+        same = (a > 0) & (t_call[prev] == t_call[a]) & (t_speaker[prev] == CUSTOMER)
+        self.turn = a  # turn numbers of the agent turns (their order: calls by id, then time)
+        self.context_turn = np.where(same, prev, -1)
+        self.customer_sentiment = np.where(same, t_sentiment[prev], np.nan)
+        self.start = t_start[a]
+        self.call = t_call[a]
+        self.flags = {"upset": same & t_upset[prev], "asked": same & t_asked[prev]}
+        boundary = self.call[1:] != self.call[:-1]
+        self.flags["opening"] = np.append(True, boundary) if len(a) else np.zeros(0, dtype=bool)
+        self.flags["closing"] = np.append(boundary, True) if len(a) else np.zeros(0, dtype=bool)
+        self.agent = self.calls.agent[self.call]
+        self.top = self.calls.quartile[self.call] == 1
+        by_agent = np.argsort(self.agent, kind="stable")
+        bounds = np.searchsorted(self.agent[by_agent], np.arange(len(self.calls.agent_names) + 1))
+        self.agent_turns = [by_agent[bounds[i]:bounds[i + 1]] for i in range(len(self.calls.agent_names))]
+        # the behaviours tagged in each agent turn: rows with an utterance, joined on (call, utterance_index)
+        agent_position = np.full(len(starts), -1, dtype=np.int64)
+        agent_position[a] = np.arange(len(a))
+        with_utterance = np.flatnonzero(~np.isnan(data.b_index) & (data.b_behaviour >= 0))
+        self.tag_rows: Dict[int, np.ndarray] = {}
+        if len(with_utterance) and len(a):
+            bkey = data.b_call[with_utterance] * (1 << 32) + (data.b_index[with_utterance].astype(np.int64) + (1 << 31))
+            at = np.searchsorted(self.key, bkey, side="right") - 1  # a (call, index) stored twice: the last, as a dict
+            found = (at >= 0) & (self.key[np.maximum(at, 0)] == bkey)
+            position = np.where(found, agent_position[turn_of_row[np.maximum(at, 0)]], -1)
+            for code in np.unique(data.b_behaviour[with_utterance]):
+                tagged = position[(data.b_behaviour[with_utterance] == code) & (position >= 0)]
+                self.tag_rows[int(code)] = tagged
+        self.behaviour_code = {name: i for i, name in enumerate(data.b_names)}
+        self._tags: Dict[str, np.ndarray] = {}
+        self._good: Dict[tuple, _Nearest] = {}
+        # behaviour rows grouped by (behaviour, agent), strongest first (score, then call id, then as read)
+        b_agent = self.calls.agent[data.b_call] if len(data.b_call) else np.zeros(0, dtype=np.int64)
+        self.b_agent = b_agent
+        self.b_order = np.lexsort((np.arange(len(data.b_call)), data.b_call, -data.b_score, b_agent, data.b_behaviour))
+        self.b_group = data.b_behaviour[self.b_order] * (len(self.calls.agent_names) + 1) + b_agent[self.b_order]
+
+    def tags(self, behaviour: str) -> np.ndarray:
+        """Whether each agent turn shows the behaviour."""
+        if behaviour not in self._tags:
+            mask = np.zeros(len(self.turn), dtype=bool)
+            code = self.behaviour_code.get(behaviour)
+            if code is not None and code in self.tag_rows:
+                mask[self.tag_rows[code]] = True
+            self._tags[behaviour] = mask
+        return self._tags[behaviour]
+
+    def situation(self, behaviour: str) -> Optional[str]:
+        """The kind of situation in which top-quartile agents show the behaviour most often (all
+        agents' turns when nobody is ranked yet): upset, asked, opening or closing."""
+        if not self.ok or not len(self.turn):
+            return None
+        if behaviour not in self._situation:
+            chosen = self.top if self.top.any() else np.ones(len(self.turn), dtype=bool)
+            has = self.tags(behaviour)
+            best, best_rate = None, 0.0
+            for kind in SITUATIONS:
+                where = self.flags[kind] & chosen
+                count = int(where.sum())
+                if count >= 5:
+                    rate = np.int64((has & where).sum()) / np.int64(count)
+                    if rate > best_rate:
+                        best, best_rate = kind, float(rate)
+            self._situation[behaviour] = best
+        return self._situation[behaviour]
 
     def agent_moments(self, agent: str, behaviour: str, polarity: str, k: int) -> List[dict]:
         if not self.ok:
             return []
-        calls = set(self.calls_of.get(agent, []))
-        if polarity == "negative":  # evidence: the agent doing it
-            rows = self.by_behaviour.get(behaviour)
-            if rows is None:
+        code = self.calls.agent_code.get(agent)
+        if polarity == "negative":  # evidence: the agent doing it, with what the customer had just said
+            bcode = self.behaviour_code.get(behaviour)
+            if bcode is None or code is None:
                 return []
-            rows = rows[rows.call_id.isin(calls)].sort_values("score", ascending=False).head(k)
-            return [self._moment(r.call_id, r.utterance_index, r.time_s, behaviour) for r in rows.itertuples()]
-        # a positive behaviour the agent rarely shows: the moments that most needed it -- the
-        # agent's reply to the customer's most negative utterance in calls without it
-        done = self.by_behaviour.get(behaviour)
-        with_it = set(done.call_id) if done is not None else set()
-        u = self.utts[self.utts.call_id.isin(calls - with_it)]
-        if u.empty or "sentiment" not in u.columns:
+            group = bcode * (len(self.calls.agent_names) + 1) + code
+            lo, hi = np.searchsorted(self.b_group, [group, group + 1])
+            rows = self.b_order[lo:hi]
+            _, first = np.unique(self.data.b_call[rows], return_index=True)  # one per call: its strongest
+            rows = rows[np.sort(first)][:k]
+            return [self._moment(int(r), behaviour, tail={"situation": "did it", "missed": False}) for r in rows]
+        # a positive behaviour the agent under-uses: missed opportunities -- the situations that
+        # call for it where the agent's reply did not show it -- each beside a top-quartile
+        # agent's reply that did, to the closest situation of the same kind
+        kind = self.situation(behaviour)
+        if kind is None or code is None:
             return []
-        customer = u[u.speaker == "customer"].sort_values("sentiment").head(4 * k)
+        tagged = self.tags(behaviour)
+        turns = self.agent_turns[code]
+        mine = turns[self.flags[kind][turns] & ~tagged[turns]]
+        mine = mine[np.lexsort((self.call[mine], self.customer_sentiment[mine]))]  # most upset first (missing last), then call id
+        _, first = np.unique(self.call[mine], return_index=True)
+        mine = mine[np.sort(first)][:k]
+        if (behaviour, kind) not in self._good:
+            good = np.flatnonzero(self.top & self.flags[kind] & tagged)
+            self._good[(behaviour, kind)] = _Nearest(good, self.customer_sentiment[good], self.agent[good])
+        good = self._good[(behaviour, kind)]
         moments, used = [], set()
-        for r in customer.itertuples():
-            if r.call_id in used:  # one moment per call
-                continue
-            replies = u[(u.call_id == r.call_id) & (u.speaker == "agent") & (u.utterance_index > r.utterance_index)]
-            if replies.empty:
-                continue
-            reply = replies.sort_values("utterance_index").iloc[0]
-            moments.append({"call_id": r.call_id, "time_s": float(reply.start_s), "text": str(reply.text), "context": str(r.text)})
-            used.add(r.call_id)
-            if len(moments) >= k:
-                break
+        for r in mine:
+            top = None
+            i = good.pick(float(self.customer_sentiment[r]), code, used)
+            if i is not None:
+                pick = int(good.positions[i])
+                used.add(pick)
+                top = {"agent_id": self.calls.agent_names[self.agent[pick]], "call_id": self.calls.ids[self.call[pick]],
+                       "time_s": float(self.start[pick]), "text": None, "context": None}
+                self._turn_texts(top, pick)
+            moment = {"call_id": self.calls.ids[self.call[r]], "time_s": float(self.start[r]), "text": None, "context": None,
+                      "situation": SITUATIONS[kind], "missed": True, "top": top}
+            self._turn_texts(moment, int(r))
+            moments.append(moment)
         return moments
 
     def done_well(self, behaviour: str) -> Optional[dict]:
         if not self.ok:
             return None
         if behaviour not in self._done:
-            rows = self.by_behaviour.get(behaviour)
             best = None
-            if rows is not None:
-                rows = rows[rows.call_id.isin(self.top_calls) & rows.utterance_index.notna()].sort_values("score", ascending=False)
+            bcode = self.behaviour_code.get(behaviour)
+            if bcode is not None:
+                d = self.data
+                rows = np.flatnonzero((d.b_behaviour == bcode) & self.calls.top[d.b_call] & ~np.isnan(d.b_index))
                 if len(rows):
-                    r = rows.iloc[0]
-                    best = {"agent_id": self.agent_of[r.call_id], **self._moment(r.call_id, r.utterance_index, r.time_s, behaviour)}
+                    r = int(rows[np.lexsort((rows, d.b_call[rows], -d.b_score[rows]))[0]])
+                    best = self._moment(r, behaviour, head={"agent_id": self.calls.agent_names[self.b_agent[r]]})
             self._done[behaviour] = best
         return self._done[behaviour]
 
-    def _moment(self, call_id, index, time_s, behaviour) -> dict:
-        if index is None or (isinstance(index, float) and np.isnan(index)):
-            return {"call_id": call_id, "time_s": float(time_s), "text": f"({behaviour.replace('_', ' ')})", "context": ""}
-        return {"call_id": call_id, "time_s": float(time_s), "text": self.text.get((call_id, int(index)), ""), "context": ""}
+    # -- texts ---------------------------------------------------------------------------------
+    def _turn_texts(self, moment: dict, position: int) -> None:
+        turn = int(self.turn[position])
+        self._texts.append((moment, "text", _Text(self.row[self.turn_start[turn]:self.turn_end[turn]], True)))
+        context = int(self.context_turn[position])
+        if context >= 0:
+            self._texts.append((moment, "context", _Text(self.row[self.turn_start[context]:self.turn_end[context]], True)))
+        else:
+            moment["context"] = ""
+
+    def _find(self, call: int, index: int) -> int:
+        key = call * (1 << 32) + (index + (1 << 31))
+        at = int(np.searchsorted(self.key, key, side="right")) - 1
+        return at if at >= 0 and self.key[at] == key else -1
+
+    def _moment(self, r: int, behaviour: str, head: Optional[dict] = None, tail: Optional[dict] = None) -> dict:
+        """The moment of behaviour row ``r``: its call, time, the utterance and what the customer
+        had just said (``head`` and ``tail``: keys before and after these)."""
+        d = self.data
+        call, index, time_s = int(d.b_call[r]), d.b_index[r], d.b_time[r]
+        moment = {**(head or {}), "call_id": self.calls.ids[call], "time_s": float(time_s), "text": "", "context": "", **(tail or {})}
+        if np.isnan(index):
+            moment["text"] = f"({behaviour.replace('_', ' ')})"
+            return moment
+        index = int(index)
+        at = self._find(call, index)
+        if at >= 0:
+            self._texts.append((moment, "text", _Text(self.row[at:at + 1], False)))
+        for i in range(index - 1, -1, -1):  # what the customer said just before
+            before = self._find(call, i)
+            if before < 0 or not self.has_text[before]:
+                break
+            if self.speaker[before] == CUSTOMER:
+                self._texts.append((moment, "context", _Text(self.row[before:before + 1], False)))
+                break
+        return moment
+
+    def fill_texts(self) -> None:
+        """Read the texts of the moments chosen and put them in place."""
+        if not self._texts:
+            return
+        rows = np.unique(np.concatenate([t.rows for _, _, t in self._texts]))
+        text = dict(zip(rows.tolist(), self.data.fetch_text(rows)))
+        for moment, key, t in self._texts:
+            values = [text[r] for r in t.rows.tolist()]
+            moment[key] = " ".join(map(str, values)) if t.joined else values[0]
+        self._texts = []

@@ -14,8 +14,11 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..schema import CALL_OUTCOMES, CALLS
+
+C, O = CALLS.c, CALL_OUTCOMES.c  # stored calls columns in, outcome columns out (analyzer/schema.py)
 HOUR_BINS = (0, 10, 12, 14, 16, 18, 24)
-CASE_MIX = ("queue", "topic", "hour", "sentiment_start")
+CASE_MIX = (C.queue, "topic", "hour", O.sentiment_start)
 
 
 def _column(calls, name: str, default=np.nan):
@@ -36,42 +39,73 @@ def prepare_calls(calls):
     """
     import pandas as pd
 
-    if "agent_id" not in calls.columns:
+    if C.agent_id not in calls.columns:
         raise ValueError("calls need an agent_id column")
     df = calls.copy()
-    df = df[df["agent_id"].notna()].reset_index(drop=True)
-    handle = _column(df, "handle_seconds")
-    duration = _column(df, "duration_s")
-    hold_meta, acw = _column(df, "hold_seconds"), _column(df, "acw_seconds")
-    hold_timeline = np.nan_to_num(_column(df, "hold_s"), nan=0.0)
+    df = df[df[C.agent_id].notna()].reset_index(drop=True)
+    handle = _column(df, C.handle_seconds)
+    duration = _column(df, C.duration_s)
+    hold_meta, acw = _column(df, C.hold_seconds), _column(df, C.acw_seconds)
+    hold_timeline = np.nan_to_num(_column(df, C.hold_s), nan=0.0)
     timeline_plus = np.where(np.isnan(duration), np.nan, duration - hold_timeline + np.where(np.isnan(hold_meta), hold_timeline, hold_meta) + np.nan_to_num(acw))
     has_meta = ~np.isnan(hold_meta) | ~np.isnan(acw)
-    df["aht_s"] = np.where(~np.isnan(handle), handle, np.where(has_meta, timeline_plus, duration))
-    df["aht_source"] = np.where(~np.isnan(handle), "handle_seconds", np.where(has_meta & ~np.isnan(duration), "timeline+metadata", np.where(np.isnan(duration), "unknown", "timeline")))
-    csat = _column(df, "csat")
+    df[O.aht_s] = np.where(~np.isnan(handle), handle, np.where(has_meta, timeline_plus, duration))
+    df[O.aht_source] = np.where(~np.isnan(handle), "handle_seconds", np.where(has_meta & ~np.isnan(duration), "timeline+metadata", np.where(np.isnan(duration), "unknown", "timeline")))
+    csat = _column(df, C.csat)
     csat[(csat < 1) | (csat > 5)] = np.nan
-    df["csat"] = csat
-    df["satisfied"] = np.where(np.isnan(csat), np.nan, (csat >= 4).astype(float))
-    for flag in ("transferred", "fcr"):  # 0/1 where the export has them (true/false, yes/no, 1/0)
+    df[O.csat] = csat
+    df[O.satisfied] = np.where(np.isnan(csat), np.nan, (csat >= 4).astype(float))
+    for flag in (C.transferred, C.fcr):  # 0/1 where the export has them (true/false, yes/no, 1/0)
         if flag in df.columns:
             text = df[flag].astype(str).str.strip().str.lower()
             df[flag] = np.where(text.isin(["true", "1", "1.0", "yes", "y", "t"]), 1.0, np.where(text.isin(["false", "0", "0.0", "no", "n", "f"]), 0.0, np.nan))
         else:
             df[flag] = np.nan
     for edge in ("start", "end"):
-        index = _column(df, f"customer_index_{edge}")
-        signed = _column(df, f"customer_sentiment_{edge}")
-        df[f"sentiment_{edge}"] = np.where(np.isnan(index), 50 * (signed + 1), index)
-    if "started_at" in df.columns:
-        stamps = pd.to_datetime(df["started_at"], errors="coerce", format="ISO8601", utc=False)
-        df["hour"] = stamps.dt.hour.astype("float64")
-        df["_started"] = stamps
+        index = _column(df, getattr(C, f"customer_index_{edge}"))
+        signed = _column(df, getattr(C, f"customer_sentiment_{edge}"))
+        df[getattr(O, f"sentiment_{edge}")] = np.where(np.isnan(index), 50 * (signed + 1), index)
+    if C.started_at in df.columns:
+        df["_started"], df["hour"] = parse_started_at(df[C.started_at])
     else:
         df["hour"] = np.nan
-    for name in ("queue", "topic"):
+    for name in (C.queue, "topic"):
         df[name] = df[name].fillna("unknown").astype(str) if name in df.columns else "unknown"
-    df["agent_id"] = df["agent_id"].astype(str)
+    df[C.agent_id] = df[C.agent_id].astype(str)
     return df
+
+
+_OFFSET = r"([T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def parse_started_at(values):
+    """``(instants, local_hour)`` from ISO 8601 start times that may carry different UTC offsets
+    (daylight-saving time changes mid-period) or none.
+
+    instants: UTC timestamps (values without an offset are taken as UTC), for spans of time.
+    local_hour: the hour of day as written, in the contact center's local time, for case mix.
+    Unparseable values are NaT / NaN.
+    """
+    instants, local = _parse_started(values)
+    hour = local.dt.hour.astype("float64").where(instants.notna())
+    return instants, hour
+
+
+def started_dates(values):
+    """The local calendar date of each start time, as written (the contact center's date, offsets
+    that change with daylight-saving time are fine): midnight timestamps, NaT where unparseable
+    (as :func:`parse_started_at`)."""
+    instants, local = _parse_started(values)
+    return local.dt.normalize().where(instants.notna())
+
+
+def _parse_started(values):
+    import pandas as pd
+
+    text = pd.Series(values, copy=False).astype("string").str.strip()
+    instants = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    local = pd.to_datetime(text.str.replace(_OFFSET, r"\1", regex=True), errors="coerce", format="ISO8601")
+    return instants, local
 
 
 def case_mix_matrix(df, factors: Sequence[str] = CASE_MIX) -> tuple[np.ndarray, List[str]]:
@@ -110,10 +144,29 @@ def case_mix_matrix(df, factors: Sequence[str] = CASE_MIX) -> tuple[np.ndarray, 
 
 
 DEFAULT_FEATURES = (
-    "sentiment_start", "sentiment_end", "customer_sentiment_minimum", "customer_negative_share", "customer_sentiment_change",
-    "agent_sentiment_end", "dead_air_s", "hold_s", "overtalk_s", "agent_interruptions", "customer_interruptions",
-    "agent_talk_share", "duration_s", "aht_s",
+    O.sentiment_start, O.sentiment_end, C.customer_sentiment_minimum, C.customer_negative_share, C.customer_sentiment_change,
+    C.agent_sentiment_end, C.dead_air_s, C.hold_s, C.overtalk_s, C.agent_interruptions, C.customer_interruptions,
+    C.agent_talk_share, C.duration_s, O.aht_s,
 )
+
+
+#: time-use parts of handle time (``time_<part>_s``)
+TIME_PARTS = ("productive", "distress", "dead_air", "hold", "acw", "other")
+#: the stored calls columns the engine reads: outcomes and case mix (prepare_calls), the CSAT
+#: model's features, time use; plus every ``beh_<behaviour>`` flag (see :func:`engine_columns`)
+ENGINE_COLUMNS = tuple(dict.fromkeys((
+    C.call_id, C.agent_id, C.started_at, C.handle_seconds, C.duration_s, C.hold_seconds, C.acw_seconds, C.hold_s, C.csat,
+    C.transferred, C.fcr, C.customer_index_start, C.customer_index_end, C.customer_sentiment_start, C.customer_sentiment_end,
+    C.queue, "topic", *DEFAULT_FEATURES, C.time_handle_s, *[f"time_{p}_s" for p in TIME_PARTS],
+)))
+
+
+def engine_columns(available: Sequence[str]) -> List[str]:
+    """Of the stored calls columns ``available``, those the engine reads (``ENGINE_COLUMNS`` and
+    the ``beh_<behaviour>`` flags), in their stored order: what aggregation loads, never the
+    trajectories, spans, timings or redaction counts."""
+    wanted = set(ENGINE_COLUMNS)
+    return [c for c in available if c in wanted or (c.startswith("beh_") and not c.endswith("_n"))]
 
 
 @dataclass
@@ -121,8 +174,11 @@ class CsatModel:
     """Predicted CSAT for every call from call features, fitted on the surveyed calls.
 
     Ridge regression on sentiment trajectory, behaviours and dynamics features; ``cv_rmse_`` and
-    ``cv_mae_`` are 5-fold cross-validated errors on surveyed calls, ``baseline_rmse_`` the error
-    of always predicting the mean. Predictions are a separate column, never mixed with surveys.
+    ``cv_mae_`` are cross-validated errors on surveyed calls with the folds grouped by agent
+    (GroupKFold: no agent's calls are both fitted and scored, so the error is that of predicting
+    an agent the model has not seen, not one whose calls it learnt), ``baseline_rmse_`` the error
+    of always predicting the training folds' mean. Needs surveys from at least 2 agents. Predictions
+    are a separate column, never mixed with surveys.
     """
 
     alpha: float = 1.0
@@ -142,14 +198,16 @@ class CsatModel:
     def fit(self, df) -> "CsatModel":
         import pandas as pd
         from sklearn.linear_model import Ridge
-        from sklearn.model_selection import KFold
+        from sklearn.model_selection import GroupKFold
 
         surveyed = df[df["csat"].notna()]
         self.features_ = [c for c in self.features(df) if pd.to_numeric(surveyed[c], errors="coerce").notna().any()]
         self.n_surveyed_ = int(len(surveyed))
         self.fill_ = np.array([np.nanmean(pd.to_numeric(surveyed[c], errors="coerce").to_numpy(dtype=float)) for c in self.features_])
         y = surveyed["csat"].to_numpy(dtype=float)
-        if len(surveyed) < 20 or not self.features_:
+        groups = surveyed["agent_id"].astype(str).to_numpy() if "agent_id" in surveyed.columns else np.arange(len(surveyed)).astype(str)
+        self.n_folds_ = int(min(self.folds, len(np.unique(groups))))
+        if len(surveyed) < 20 or not self.features_ or self.n_folds_ < 2:
             self.model_ = None
             self.mean_ = float(np.mean(y)) if len(y) else float("nan")
             self.cv_rmse_ = self.cv_mae_ = self.baseline_rmse_ = float("nan")
@@ -160,7 +218,7 @@ class CsatModel:
         Z = (X - self.center_) / self.scale_
         predictions = np.zeros(len(y))
         baseline = np.zeros(len(y))
-        for train, test in KFold(self.folds, shuffle=True, random_state=self.random_state).split(Z):
+        for train, test in GroupKFold(self.n_folds_).split(Z, y, groups):
             predictions[test] = Ridge(alpha=self.alpha).fit(Z[train], y[train]).predict(Z[test])
             baseline[test] = y[train].mean()
         self.cv_rmse_ = float(np.sqrt(np.mean((np.clip(predictions, 1, 5) - y) ** 2)))
@@ -182,7 +240,8 @@ class CsatModel:
             "cv_rmse": _round(self.cv_rmse_),
             "cv_mae": _round(self.cv_mae_),
             "baseline_rmse": _round(self.baseline_rmse_),
-            "method": "ridge regression on call features, 5-fold cross-validated on surveyed calls",
+            "method": f"ridge regression on call features, {self.n_folds_}-fold cross-validated on surveyed calls with the folds "
+            "grouped by agent (no agent in both the fitted and the scored folds)",
         }
 
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Dict, Mapping, Tuple
+from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 
@@ -50,6 +50,14 @@ class SimulationOptions:
         effects and behaviour rates) - raw quartile spreads then come from noise alone.
     aht_agent_sd_s, sentiment_agent_sd, csat_agent_sd: spread of agents' true direct effects.
     behaviour_sd: spread of agents' behaviour propensities on the logit scale (shared skill).
+    skill_confounding: correlation of an agent's skill (which raises the use of positive
+        behaviours and lowers the negative ones) with the agent's direct effects on the
+        end-of-call sentiment and CSAT: skilled agents also do better for reasons the tagged
+        behaviours do not capture, so a comparison across agents credits the behaviours with it.
+        0 = no confounding. Default 0.5: real teams are confounded this way, and the demo and
+        the validation should show the engine's within-agent behaviour effects surviving it;
+        the agents' direct effects keep their standard deviations, so the demo's spreads stay
+        in the same range.
     aht_noise: call-level multiplicative noise on handle time (log-normal sigma).
     sentiment_noise: call-level noise on the end-of-call sentiment index (points).
     survey_rate: share of calls with a CSAT survey.
@@ -65,6 +73,7 @@ class SimulationOptions:
     sentiment_agent_sd: float = 4.0
     csat_agent_sd: float = 0.2
     behaviour_sd: float = 0.8
+    skill_confounding: float = 0.5
     aht_noise: float = 0.35
     sentiment_noise: float = 12.0
     survey_rate: float = 0.3
@@ -89,6 +98,16 @@ class Population:
 
 def _logit(p):
     return np.log(p / (1 - p))
+
+
+def _expected_clipped(mean: np.ndarray, sd: float, low: float = 0.0, high: float = 100.0) -> np.ndarray:
+    """E[clip(mean + N(0, sd), low, high)]: the expected value of an index kept inside its scale."""
+    from scipy.stats import norm
+
+    if sd <= 0:
+        return np.clip(mean, low, high)
+    a, b = (low - mean) / sd, (high - mean) / sd
+    return low * norm.cdf(a) + mean * (norm.cdf(b) - norm.cdf(a)) + sd * (norm.pdf(a) - norm.pdf(b)) + high * norm.sf(b)
 
 
 def _expected_csat(latent_mean: np.ndarray) -> np.ndarray:
@@ -122,10 +141,17 @@ def simulate_population(options: SimulationOptions = SimulationOptions()):
     queue_of_call = (u[:, None] > np.cumsum(mix[agent_of_call], axis=1)).sum(axis=1).clip(0, len(queues) - 1)
 
     if o.agent_effects:
+        if not -1.0 <= o.skill_confounding <= 1.0:
+            raise ValueError(f"skill_confounding is a correlation in [-1, 1], got {o.skill_confounding}")
         aht_eff = rng.normal(0, o.aht_agent_sd_s, A)
-        sent_eff = rng.normal(0, o.sentiment_agent_sd, A)
-        csat_eff = rng.normal(0, o.csat_agent_sd, A)
+        own_sent = rng.normal(0, 1, A)
+        own_csat = rng.normal(0, 1, A)
         skill = rng.normal(0, 1, A)
+        # direct effects: part skill (which also drives behaviour use: confounding), part the
+        # agent's own; same standard deviation whatever the confounding
+        rho, rest = o.skill_confounding, math.sqrt(1 - o.skill_confounding**2)
+        sent_eff = o.sentiment_agent_sd * (rho * skill + rest * own_sent)
+        csat_eff = o.csat_agent_sd * (rho * skill + rest * own_csat)
         noise = rng.normal(0, 0.4, (A, len(behaviours)))
         sign = np.array([1.0] * len(POSITIVE) + [-1.0] * len(NEGATIVE))
         logits = _logit(np.array([o.behaviour_rates[b] for b in behaviours]))[None, :] + o.behaviour_sd * (skill[:, None] * sign[None, :] + noise)
@@ -180,7 +206,9 @@ def simulate_population(options: SimulationOptions = SimulationOptions()):
         calls[f"beh_{b}"] = present[:, j]
         calls[f"beh_{b}_n"] = present[:, j].astype(int)
     calls["true_csat_expected"] = _expected_csat(csat_latent)
-    calls["true_sentiment_end_expected"] = start_index + 12.0 + present @ effects + sent_eff[agent_of_call]
+    # what the call's end index is expected to be given everything but the call-level noise (kept
+    # inside 0-100 as the observed index is, so near the top of the scale behaviours move it less)
+    calls["true_sentiment_end_expected"] = _expected_clipped(start_index + 12.0 + present @ effects + sent_eff[agent_of_call], o.sentiment_noise)
 
     # truth per agent, at the team's case mix (what case-mix adjustment estimates)
     counts = np.bincount(agent_of_call, minlength=A)
@@ -207,30 +235,233 @@ def simulate_population(options: SimulationOptions = SimulationOptions()):
 
 # -- rendering as transcripts ------------------------------------------------------------------
 
+# Phrases written independently of the text models' training lines (the demo's per-agent
+# behaviour rates are a test of the tagger: each line shows its behaviour and no other).
 AGENT_LINES = {
-    "greeting": ["Good afternoon, thanks for calling Northwind, you're speaking with {agent}.", "Hello, Northwind customer care, {agent} here, how can I help?"],
-    "empathy": ["I'm so sorry you've had to deal with this, I can understand how frustrating it is.", "That sounds really stressful, I completely understand why you're upset."],
-    "apology": ["I do apologise for the trouble this has caused.", "I'm really sorry about the mistake on our side."],
-    "ownership": ["Leave it with me, I'll sort this out for you personally.", "I'm going to take care of this for you right now."],
-    "active_listening": ["So if I've understood you correctly, the problem started after the last bill?", "Just to make sure I've got this right, you were charged twice?"],
-    "politeness": ["Thank you so much for your patience, could you please confirm your postcode?"],
-    "effective_questioning": ["Could you tell me a bit more about what happens when you try to log in?", "When did you first notice the problem?"],
-    "setting_expectations": ["You'll receive a confirmation email within the next twenty four hours.", "The refund will show in your account within three to five working days."],
-    "hold_etiquette": ["Would you mind if I put you on a short hold while I check that?"],
-    "personalization": ["Thanks for waiting, {customer}, I've found your account."],
-    "checking_resolution": ["Is there anything else I can help you with today?"],
-    "closing": ["Thank you for calling Northwind, have a lovely day, goodbye."],
-    "blaming": ["That's not my department, you'll have to call the other team about it."],
-    "dismissive": ["Look, I've already explained this to you, just read the email."],
-    "interruption": ["Right, okay, let me stop you there and check the account."],
+    "greeting": [
+        "Good morning, thank you for calling Northwind, my name's {agent}.",
+        "Hello, you're through to Northwind customer services, this is {agent}.",
+        "Hi there, Northwind billing team, {agent} speaking.",
+        "Good afternoon, welcome to Northwind, you're speaking with {agent}.",
+        "Thanks for calling Northwind, it's {agent} here.",
+        "Hello, this is {agent} at Northwind support, good to have you on the line.",
+        "Good evening, Northwind accounts, you've got {agent}.",
+        "Hi, you've reached {agent} on the Northwind help desk.",
+    ],
+    "empathy": [
+        "That sounds really stressful, I can understand why you're worried.",
+        "I can hear how frustrating this has been for you.",
+        "That must have been a horrible surprise when the bill arrived.",
+        "I completely get why you're upset, anyone would be.",
+        "Being left without a working phone for days must be really hard.",
+        "I understand how disruptive this must be to your week.",
+        "It sounds like you've had a really tough time with this, I can see why you're fed up.",
+        "That must be worrying, especially when it involves your savings.",
+    ],
+    "apology": [
+        "I'm really sorry about the delay with the refund.",
+        "I apologise for the mix-up on our side.",
+        "Sorry for the inconvenience this has caused.",
+        "Please accept my apologies for the wrong information you were given.",
+        "I'm sorry the engineer missed the appointment.",
+        "Apologies, that charge should never have been applied.",
+        "I'm so sorry for the trouble with the delivery.",
+        "My apologies for the confusion over the dates.",
+    ],
+    "ownership": [
+        "Leave this with me, I'll get it resolved.",
+        "I'm going to take care of this personally.",
+        "I'll chase the repair team myself so you don't have to.",
+        "Don't worry, I'll sort this out for you now.",
+        "I'll make sure that charge gets removed.",
+        "I'm taking ownership of this and I'll see it through.",
+        "Right, I'll deal with the billing team on your behalf.",
+        "I'm going to fix this for you myself.",
+    ],
+    "active_listening": [
+        "So if I've got this right, the payment left your account but the order never went through?",
+        "Just to check I understand, the app works on Wi-Fi but not on mobile data?",
+        "So what you're telling me is the new meter is reading higher than the old one.",
+        "Let me make sure I've understood: the parcel was marked as delivered but you never received it?",
+        "Okay, so the problem only started after the price change last month.",
+        "If I'm following you, you were told the contract would end in May but it renewed automatically?",
+        "So to sum up, you'd like the refund back to the original card rather than as credit.",
+        "Right, so you've already reset the router twice and it's still dropping out.",
+    ],
+    "politeness": [
+        "It's my pleasure, really.",
+        "I really appreciate your patience with this.",
+        "Thank you so much for taking the time to explain all of that.",
+        "We really value your custom, thank you.",
+        "That's very kind of you to say.",
+        "Thank you for being so patient while I worked through that.",
+        "I really appreciate you being so understanding.",
+        "Thanks so much for sending those details over so quickly.",
+    ],
+    "effective_questioning": [
+        "Could you talk me through what happens when you try to pay?",
+        "When did you first notice the fault?",
+        "What exactly does the error message say?",
+        "How often is the connection dropping out?",
+        "What were you doing just before the app closed?",
+        "Has anything changed recently, like a new device or a house move?",
+        "What outcome would you like from us today?",
+        "Which rooms are affected when the power goes?",
+    ],
+    "setting_expectations": [
+        "You'll receive a confirmation email within twenty-four hours.",
+        "The refund will appear in your account within three to five working days.",
+        "An engineer will call you on the morning of the visit with a time slot.",
+        "Your new card should arrive in the post within seven days.",
+        "The changes will show on your next bill.",
+        "Once the claim's been reviewed, a handler will contact you by Friday.",
+        "You'll get a text with the tracking link as soon as it's dispatched.",
+        "The service should be back up and running within two hours.",
+    ],
+    "hold_etiquette": [
+        "Would you mind if I put you on hold for two minutes while I check that?",
+        "Thank you for holding on.",
+        "Is it okay if I place you on a short hold while I speak to a colleague?",
+        "I'm going to pop you on hold for a moment, it shouldn't be more than a couple of minutes.",
+        "Thank you for waiting, I've got the information now.",
+        "Can I put you on hold briefly while I look into the account history?",
+        "I'll need to put you on hold for about three minutes, is that alright?",
+        "Thanks for staying on the line while I checked.",
+    ],
+    "personalization": [
+        "Okay, {customer}, let me have a look at that.",
+        "Thanks, {customer}, I've got your account up.",
+        "{customer}, I can see you've been with us for over ten years.",
+        "Right, {customer}, that's all updated now.",
+        "I can see you called last week about the same issue, {customer}.",
+        "Of course, {customer}.",
+        "{customer}, I notice you're on the older broadband package.",
+        "Got it, {customer}, that's the address we have on file.",
+    ],
+    "checking_resolution": [
+        "Is there anything else I can help you with today?",
+        "Does that solve the problem for you?",
+        "Is it working properly now?",
+        "Has that answered everything you wanted to know?",
+        "Are you happy with how we've left things?",
+        "Can you see the payment showing now?",
+        "Is there anything else on your account you'd like me to check?",
+        "Is the issue sorted on your end now?",
+    ],
+    "closing": [
+        "Thank you for calling Northwind, have a lovely day, goodbye.",
+        "Thanks for your time today, take care, bye now.",
+        "Have a great evening, goodbye.",
+        "Thanks for calling, enjoy the rest of your weekend.",
+        "Right then, all done, thanks very much and goodbye.",
+        "Take care now, bye bye.",
+        "Thank you, and have a good afternoon.",
+        "Thanks again for getting in touch, goodbye.",
+    ],
+    "blaming": [
+        "That's not my department, you'll need to ring billing yourself.",
+        "You should have read the terms before you signed up.",
+        "That's the system, it does that, I can't change it.",
+        "Your last advisor gave you the wrong information, that's not my fault.",
+        "It's the courier's fault, you'll have to take it up with them.",
+        "If you'd sent the meter reading on time, the bill would be right.",
+        "The other team caused this, so it's not something I can fix.",
+        "You must have entered the wrong details, that's why it failed.",
+    ],
+    "dismissive": [
+        "Like I've already said, the fee stays.",
+        "Calm down, it's not a big deal.",
+        "That's just how it works.",
+        "There's nothing wrong with it, it's working fine.",
+        "I don't know what you want me to do about it.",
+        "Look, I've been over this twice already.",
+        "It's only a few pounds, I wouldn't bother worrying about it.",
+        "You'll have to wait like everyone else does.",
+    ],
+    "interruption": [
+        "Sorry, can I just stop you there for a second?",
+        "Hang on, hang on, let me just check something.",
+        "Sorry to jump in, one second.",
+        "Wait, just a moment.",
+        "Sorry, can I cut in there quickly?",
+        "Okay, let me stop you there.",
+        "Right, sorry to interrupt.",
+        "Just a second, sorry.",
+    ],
 }
-NEUTRAL_AGENT = ["Can I take your full name and the first line of your address?", "Okay, I'm just looking at the account now.", "I can see the order on the system."]
+NEUTRAL_AGENT = [
+    "Can I take your full name and postcode, please?",
+    "Okay, I'm just looking at the account now.",
+    "Could you confirm your date of birth?",
+    "I can see the order on the system.",
+    "Right, let me just bring that up.",
+    "The balance on the account is eighty-four pounds.",
+    "And what's the first line of your address?",
+    "Okay, that's gone through.",
+    "Your tariff is the standard variable rate.",
+    "Can you read me the reference number on the letter?",
+    "I've got your details up here.",
+    "Alright.",
+    "The last payment was taken on the second of the month.",
+    "Could you spell your surname for me?",
+    "Right, that's noted on the account.",
+    "The contract runs until the end of March.",
+    "Is that the mobile number ending in 312?",
+    "Mm-hm.",
+    "The item was dispatched from our warehouse on Tuesday.",
+    "Okay, I'm just typing that in.",
+]
 CUSTOMER_LINES = {
-    0: ["This is absolutely ridiculous, I'm furious, nobody ever helps me.", "I'm so angry, this is the worst service I've ever had."],
-    1: ["I'm really unhappy, this has gone on for weeks.", "Honestly I'm fed up, it's been a nightmare."],
-    2: ["My bill is higher than it should be this month.", "The parcel still hasn't arrived.", "Yes, that's right, it's the account in my name."],
-    3: ["Okay, that sounds good, thanks.", "Great, that helps, thank you."],
-    4: ["Thank you so much, that's wonderful, you've been really helpful!", "Brilliant, I really appreciate it, thanks a lot."],
+    0: [
+        "This is an absolute disgrace, I've been waiting three weeks and nobody cares.",
+        "I'm absolutely furious, you've cut my power off for no reason.",
+        "You people are useless, this is the worst company I've ever dealt with.",
+        "I'm sick to death of ringing you, this is the fifth time!",
+        "This is unbelievable, I want a manager right now.",
+        "I've had it, I'm cancelling everything and reporting you to the ombudsman.",
+        "I'm beside myself, my account's been emptied and nobody will help me.",
+        "Don't you dare tell me to wait again, this has been a complete nightmare.",
+    ],
+    1: [
+        "I'm not happy, the bill's gone up again.",
+        "Honestly, this is getting really frustrating.",
+        "I was told someone would call me back, but nobody did.",
+        "It's a bit disappointing, to be honest.",
+        "I'm worried the payment won't go through in time.",
+        "This still isn't working, and I've already tried everything.",
+        "I'm sorry, but that's not really good enough.",
+        "It's annoying having to explain it all again.",
+    ],
+    2: [
+        "I'm calling about my latest bill.",
+        "Yes, that's correct.",
+        "My account number is 5532 8810.",
+        "I'd like to update my address.",
+        "Okay, go ahead.",
+        "It's the flat on Mill Street, number twelve.",
+        "When is my contract due to finish?",
+        "I paid it on the fourth.",
+    ],
+    3: [
+        "Okay, that sounds good, thanks.",
+        "Great, that helps a lot.",
+        "Oh good, that's a relief.",
+        "Lovely, thank you for that.",
+        "That's helpful, thanks.",
+        "Nice, that's better than I expected.",
+        "Perfect, that works for me.",
+        "Good, I'm glad that's sorted.",
+    ],
+    4: [
+        "Thank you so much, you've been absolutely wonderful!",
+        "Brilliant, that's fantastic news, I really appreciate it.",
+        "You're a lifesaver, honestly, thank you!",
+        "That's amazing, the best service I've ever had.",
+        "Oh that's such a relief, thank you so, so much.",
+        "I'm delighted, thank you for everything.",
+        "You've made my day, I can't thank you enough.",
+        "Wonderful, I'll be recommending you to everyone.",
+    ],
 }
 FIRST_NAMES = ["Brian", "Karen", "Stephen", "Paul", "Sophie", "Aisha", "Tom", "Maria", "Priya", "Daniel"]
 
@@ -243,12 +474,14 @@ def _customer_line(index: float, rng) -> str:
 
 def render_call(row, rng, agent_name: str) -> Dict[str, object]:
     """One call as transcript JSON: agent turns carry the call's behaviours, the customer's first
-    and last turns its start and end sentiment."""
+    and last turns its start and end sentiment. The recording (hold and dead air included) lasts
+    ``handle_seconds - acw_seconds``, so recording + after-call work = handle time; a simulated call
+    has far fewer turns than a real one of that length, so its turns are spoken slowly."""
     customer = FIRST_NAMES[rng.integers(len(FIRST_NAMES))]
     present = [b for b in POSITIVE + NEGATIVE if bool(row[f"beh_{b}"])]
     agent_turns = []
-    order = ["greeting", "effective_questioning", "active_listening", "empathy", "apology", "blaming", "dismissive", "personalization",
-             "ownership", "hold_etiquette", "setting_expectations", "politeness", "checking_resolution", "closing"]
+    order = ["greeting", "effective_questioning", "interruption", "active_listening", "empathy", "apology", "blaming", "dismissive",
+             "personalization", "ownership", "hold_etiquette", "setting_expectations", "politeness", "checking_resolution", "closing"]
     for b in order:
         if b in present:
             lines = AGENT_LINES[b]
@@ -266,23 +499,40 @@ def render_call(row, rng, agent_name: str) -> Dict[str, object]:
     gaps = [rng.uniform(0.4, 1.2) for _ in plan]
     hold = 40.0 if "hold_etiquette" in present else 0.0
     dead = rng.uniform(6, 12) if "dead_air" in present else 0.0
-    # the recording should last about as long as the ACD says the call did (handle time minus
-    # after-call work): stretch speaking time (at most 4x: simulated speech is slow, not sparse)
-    target = float(row["handle_seconds"]) - float(row["acw_seconds"]) - hold - dead - sum(gaps)
-    stretch = float(np.clip(target / sum(lengths), 1.0, 4.0))
-    utterances, t = [], 0.5
-    for (speaker, text, behaviour), length, gap in zip(plan, lengths, gaps):
-        length *= stretch
-        if behaviour == "interruption" and utterances:
-            t -= 1.2  # starts over the customer
-        utterances.append({"speaker": speaker, "start": round(t, 2), "end": round(t + length, 2), "text": text})
-        t += length + gap
-        if behaviour == "hold_etiquette":
-            t += hold  # silent hold
-        if len(utterances) == 4:
-            t += dead
+
+    def layout(stretch: float) -> List[dict]:
+        utterances, t = [], 0.5
+        for (speaker, text, behaviour), length, gap in zip(plan, lengths, gaps):
+            length *= stretch
+            if behaviour == "interruption" and utterances:
+                t = utterances[-1]["end"] - 1.5  # starts 1.5 s before the customer has finished
+            utterances.append({"speaker": speaker, "start": t, "end": t + length, "text": text})
+            t += length + gap
+            if behaviour == "hold_etiquette":
+                t += hold  # silent hold
+            if len(utterances) == 4:
+                t += dead
+        return utterances
+
+    # the recording lasts as long as the ACD says the call did before after-call work
+    # (handle_seconds - acw_seconds): the recording's length is linear in how slowly the turns are
+    # spoken, so solve for it (at least half the natural pace, for the shortest calls)
+    recorded = float(row["handle_seconds"]) - float(row["acw_seconds"])
+    one, two = (max(u["end"] for u in layout(s)) for s in (1.0, 2.0))
+    stretch = max((recorded - (2 * one - two)) / max(two - one, 1e-9), 0.5)
+    utterances = [{**u, "start": round(u["start"], 2), "end": round(u["end"], 2)} for u in layout(stretch)]
     utterances.sort(key=lambda u: u["start"])
     return {"call_id": row["call_id"], "agent_id": row["agent_id"], "started_at": row["started_at"], "utterances": utterances}
+
+
+def render_population(population: Population) -> List[Dict[str, object]]:
+    """Every call of ``population`` as transcript JSON (in memory), as :func:`write_transcripts`
+    writes them."""
+    rng = np.random.default_rng(population.options.seed + 1)
+    return [
+        render_call(row, rng, FIRST_NAMES[int(row["agent_id"][-4:]) % len(FIRST_NAMES)])
+        for row in population.calls.to_dict(orient="records")
+    ]
 
 
 def write_transcripts(population: Population, out_dir: Path) -> Dict[str, Path]:
@@ -290,11 +540,9 @@ def write_transcripts(population: Population, out_dir: Path) -> Dict[str, Path]:
     out_dir = Path(out_dir)
     folder = out_dir / "transcripts"
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(population.options.seed + 1)
     calls = population.calls
-    for row in calls.to_dict(orient="records"):
-        name = FIRST_NAMES[int(row["agent_id"][-4:]) % len(FIRST_NAMES)]
-        (folder / f"{row['call_id']}.json").write_text(json.dumps(render_call(row, rng, name)))
+    for call in render_population(population):
+        (folder / f"{call['call_id']}.json").write_text(json.dumps(call))
     meta = calls[["call_id", "agent_id", "started_at", "queue", "csat", "handle_seconds", "hold_seconds", "acw_seconds", "transferred"]]
     meta.to_csv(out_dir / "metadata.csv", index=False)
     truth = {

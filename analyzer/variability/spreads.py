@@ -13,9 +13,16 @@ from .shrinkage import Components, Shrunk, shrink, variance_components
 
 #: outcome -> True when higher is better (transferred and fcr only where the metadata has them)
 KPIS = {"aht_s": False, "csat": True, "satisfied": True, "sentiment_end": True, "transferred": False, "fcr": True}
+#: the scale of each outcome: every estimate and interval is kept inside it
+SCALES = {"aht_s": (0.0, np.inf), "csat": (1.0, 5.0), "satisfied": (0.0, 1.0), "sentiment_end": (0.0, 100.0), "transferred": (0.0, 1.0), "fcr": (0.0, 1.0)}
+#: outcomes that are shares of calls (0/1 per call): Wilson intervals per agent
+PROPORTIONS = ("satisfied", "transferred", "fcr")
 COMPOSITE = {
-    "composite": "mean of the standardised shrunk, case-mix-adjusted CSAT (higher better) and AHT (lower better) "
-    "across ranked agents; the end-of-call customer sentiment index stands in for CSAT when the team has fewer "
+    "composite": "posterior mean, per agent, of the average of the agent's true case-mix-adjusted CSAT (higher better) "
+    "and AHT (lower better), each as a difference from the team mean in units of the true between-agent standard "
+    "deviation tau: sum over the KPIs of sign x (shrunk estimate - team mean) / tau, divided by the number of KPIs. "
+    "A KPI whose agents differ little beyond noise has shrunk estimates near the team mean and so adds little; one "
+    "with tau = 0 adds nothing. The end-of-call customer sentiment index stands in for CSAT when the team has fewer "
     "than min_surveys surveys",
 }
 
@@ -59,34 +66,51 @@ def estimate(calls: CallArrays, weights: Optional[np.ndarray] = None) -> Dict[st
     return out
 
 
-def _z(values: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    v = values[eligible]
-    z = np.zeros(len(values))
-    if len(v) < 2:
-        return z
-    sd = v.std()
-    if sd > 1e-12:
-        z[eligible] = (v - v.mean()) / sd
-    return z
-
-
-def composite(estimates: Dict[str, KpiEstimate], eligible: np.ndarray, kpi: str, min_surveys: int) -> np.ndarray:
-    """Score per agent (higher = better) for ranking: one KPI's shrunk estimate, or the composite."""
+def composite_parts(estimates: Dict[str, KpiEstimate], kpi: str, min_surveys: int) -> Dict[str, Dict[str, float]]:
+    """The KPIs in the ranking score and how each enters: sign (+1 higher is better), team mean
+    and between-agent SD tau (the score counts each in units of tau)."""
     if kpi != "composite":
         if kpi not in estimates:
             raise ValueError(f"no data for ranking KPI {kpi!r}")
+        return {kpi: {"sign": 1.0 if KPIS[kpi] else -1.0, "mean": 0.0, "tau": 1.0}}
+    names = []
+    if "aht_s" in estimates:
+        names.append("aht_s")
+    if "csat" in estimates and estimates["csat"].counts.sum() >= min_surveys:
+        names.append("csat")
+    elif "sentiment_end" in estimates:
+        names.append("sentiment_end")
+    if not names:
+        raise ValueError("no outcome to rank agents on (need handle time, CSAT or sentiment)")
+    return {k: {"sign": 1.0 if KPIS[k] else -1.0, "mean": float(estimates[k].components.mean),
+                "tau": float(np.sqrt(max(estimates[k].components.between, 0.0)))} for k in names}
+
+
+def composite_score(theta: Dict[str, np.ndarray], parts: Dict[str, Dict[str, float]]) -> np.ndarray:
+    """The ranking score from agents' true means ``theta`` (shrunk estimates, or posterior draws
+    of shape (D, A)): the mean over ``parts`` of sign x (theta - team mean) / tau; a KPI with
+    tau = 0 (no between-agent variation) adds 0."""
+    total = 0.0
+    for k, part in parts.items():
+        if part["tau"] > 0:
+            total = total + part["sign"] * (np.asarray(theta[k], dtype=float) - part["mean"]) / part["tau"]
+        else:
+            total = total + np.zeros_like(np.asarray(theta[k], dtype=float))
+    return total / len(parts)
+
+
+def composite(estimates: Dict[str, KpiEstimate], eligible: np.ndarray, kpi: str, min_surveys: int) -> np.ndarray:
+    """Score per agent (higher = better) for ranking: one KPI's shrunk estimate, or the composite
+    (``COMPOSITE``: the posterior mean of the agent's average true standardised advantage).
+    ``eligible`` is kept for the signature; the score does not depend on who is ranked."""
+    parts = composite_parts(estimates, kpi, min_surveys)
+    if kpi != "composite":
         value = estimates[kpi].shrunk.shrunk
         return value if KPIS[kpi] else -value
-    parts = []
-    if "aht_s" in estimates:
-        parts.append(-_z(estimates["aht_s"].shrunk.shrunk, eligible))
-    if "csat" in estimates and estimates["csat"].counts.sum() >= min_surveys:
-        parts.append(_z(estimates["csat"].shrunk.shrunk, eligible))
-    elif "sentiment_end" in estimates:
-        parts.append(_z(estimates["sentiment_end"].shrunk.shrunk, eligible))
-    if not parts:
-        raise ValueError("no outcome to rank agents on (need handle time, CSAT or sentiment)")
-    return np.mean(parts, axis=0)
+    if all(part["tau"] <= 0 for part in parts.values()):
+        raise ValueError(f"no differences between agents beyond call-to-call noise in {', '.join(parts)} (between-agent "
+                         "variance estimated at 0): any ranking into quartiles would be arbitrary")
+    return composite_score({k: estimates[k].shrunk.shrunk for k in parts}, parts)
 
 
 def quartiles(score: np.ndarray, eligible: np.ndarray) -> np.ndarray:

@@ -52,14 +52,14 @@ def test_coaching_has_example_moments(aggregated):
 
 def test_aggregate_command_recomputes_without_reprocessing(aggregated, tmp_path):
     _, out, _ = aggregated
-    before = pd.read_parquet(out / "calls.parquet")
+    before = pd.read_parquet(out / "calls")
     (out / "variability.json").unlink()
     result = CliRunner().invoke(cli, ["aggregate", str(out), "--min-calls", "5", "--n-boot", "20"])
     assert result.exit_code == 0, result.output
     assert "aggregated 400 calls over 12 agents" in result.output
     headline = json.loads((out / "variability.json").read_text())
     assert headline["min_calls"] == 5 and headline["options"]["n_boot"] == 20
-    assert pd.read_parquet(out / "calls.parquet").equals(before)
+    assert pd.read_parquet(out / "calls").equals(before)
 
 
 def test_aggregate_on_empty_results_is_a_clear_error(tmp_path):

@@ -40,6 +40,9 @@ def test_no_true_differences_raw_spreads_look_large_but_engine_says_noise(worlds
     for r in null:
         assert max(r["icc"].values()) < 0.03
         assert abs(r["sentiment_end_spread_naive_pct"]) > 5  # a naive dashboard sees big differences
+        if r["not_ranked_reason"]:  # no between-agent variance in the ranking KPIs: quartiles would be arbitrary
+            assert "arbitrary" in r["not_ranked_reason"] and r["n_ranked"] == 0
+            continue
         assert abs(r["sentiment_end_spread_corrected_pct"]["value"]) < 1
         assert r["sentiment_end_spread_corrected_pct"]["low"] <= 0 <= r["sentiment_end_spread_corrected_pct"]["high"] + 0.5
 
@@ -57,8 +60,10 @@ def test_opportunity_matches_the_truth_within_its_interval(worlds):
 
 
 def test_behaviour_effects_match_the_truth_within_their_intervals(worlds):
+    # the default simulated team is confounded (skill_confounding=0.5): the within-agent effects
+    # still cover the true effects
     results, null = worlds
     rows = [row for r in results + null for row in r["behaviour_effects"]]
-    assert np.mean([row["covered"] for row in rows]) >= 0.85
+    assert np.mean([row["covered"] for row in rows]) >= 0.88
     headline = [r["positive_behaviour_estimate"]["low"] <= r["positive_behaviour_true"] <= r["positive_behaviour_estimate"]["high"] for r in results + null]
     assert sum(headline) >= 8
