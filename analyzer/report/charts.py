@@ -1,16 +1,17 @@
-"""Charts for the team report and scorecards: matplotlib figures rendered to inline SVG (text
-kept as text, so it is searchable, printable and escaped by matplotlib's SVG writer)."""
+"""The team report's own charts (funnel plots, agents on AHT x CSAT, time use): matplotlib
+figures rendered to inline SVG (text kept as text, so it is searchable, printable and escaped by
+matplotlib's SVG writer), a handful per report. The charts every scorecard carries are drawn by
+hand in :mod:`analyzer.report.svg` (a matplotlib figure costs about 0.1 s)."""
 
 from __future__ import annotations
 
 import io
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional
 
 import numpy as np
 
-QUARTILE_COLORS = {1: "#1b9e77", 2: "#7fbf7b", 3: "#f1a340", 4: "#d7301f", 0: "#9e9e9e"}
-QUARTILE_NAMES = {1: "top quartile", 2: "2nd quartile", 3: "3rd quartile", 4: "bottom quartile", 0: "not ranked"}
+from .svg import QUARTILE_COLORS, QUARTILE_NAMES  # noqa: F401 - shared with the hand-drawn charts
 
 
 def _plt():
@@ -33,10 +34,44 @@ def to_svg(fig) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
-def funnel(agents, value: str, count: str, mean: float, sd: float, title: str, unit: str = "", lower_is_better: bool = False) -> Optional[str]:
+def funnel_limits(mean: float, sd: float, n, z: float, scale=None):
+    """Spiegelhalter control limits ``mean -/+ z * sd / sqrt(n)``, kept inside the KPI's scale
+    (a CSAT limit beyond 1-5 is no limit at all)."""
+    n = np.asarray(n, dtype=float)
+    low, high = mean - z * sd / np.sqrt(n), mean + z * sd / np.sqrt(n)
+    if scale is not None:
+        low, high = np.clip(low, *scale), np.clip(high, *scale)
+    return low, high
+
+
+def funnel_series(agents, kpi: str, entry: dict, z: float = 3.09):
+    """What a KPI's funnel plot draws: each agent's case-mix-adjusted mean (``<kpi>_adjusted``)
+    against its count (``<kpi>_n``), around the team mean with the within-agent SD of the same
+    adjusted outcome (``entry``: the KPI's ``icc`` entry in ``variability.json``). Raw means
+    against the residual SD would flag every agent whose case mix differs as an outlier.
+    Returns (DataFrame with ``agent_id, n, value, low, high, outside``, mean, sd); ``outside``:
+    beyond the ``z`` limits."""
+    import pandas as pd
+
+    mean, sd = entry.get("team_mean"), entry.get("within_agent_sd")
+    data = agents[(agents[f"{kpi}_n"] > 0) & agents[f"{kpi}_adjusted"].notna()] if f"{kpi}_adjusted" in agents else agents.iloc[:0]
+    n = data[f"{kpi}_n"].to_numpy(float)
+    value = data[f"{kpi}_adjusted"].to_numpy(float)
+    if mean is None or sd is None or not np.isfinite(sd) or sd <= 0:
+        low = high = np.full(len(data), np.nan)
+    else:
+        low, high = mean - z * sd / np.sqrt(np.maximum(n, 1)), mean + z * sd / np.sqrt(np.maximum(n, 1))
+    frame = pd.DataFrame({"agent_id": data["agent_id"].to_numpy(), "n": n, "value": value, "low": low, "high": high,
+                          "quartile": data["quartile"].to_numpy() if "quartile" in data else 0})
+    frame["outside"] = (frame.value < frame.low) | (frame.value > frame.high)
+    return frame, mean, sd
+
+
+def funnel(agents, value: str, count: str, mean: float, sd: float, title: str, unit: str = "", lower_is_better: bool = False,
+           scale=None) -> Optional[str]:
     """Spiegelhalter funnel plot: each agent's raw value against its number of calls, with 95%
     and 99.8% control limits around the team mean (mean +/- z * sd / sqrt(n)), so small-volume
-    agents are not mistaken for outliers."""
+    agents are not mistaken for outliers. Limits and axis stay inside ``scale`` (low, high)."""
     data = agents[agents[count] > 0]
     if data.empty or not np.isfinite(sd) or sd <= 0:
         return None
@@ -44,14 +79,18 @@ def funnel(agents, value: str, count: str, mean: float, sd: float, title: str, u
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
     n = np.linspace(max(1, data[count].min() * 0.8), data[count].max() * 1.1, 200)
     for z, style, label in ((1.96, "--", "95% limits"), (3.09, ":", "99.8% limits")):
-        ax.plot(n, mean + z * sd / np.sqrt(n), "k" + style, lw=0.8, label=label)
-        ax.plot(n, mean - z * sd / np.sqrt(n), "k" + style, lw=0.8)
+        low, high = funnel_limits(mean, sd, n, z, scale)
+        ax.plot(n, high, "k" + style, lw=0.8, label=label)
+        ax.plot(n, low, "k" + style, lw=0.8)
     ax.axhline(mean, color="k", lw=0.8)
     for q, group in data.groupby("quartile"):
         ax.scatter(group[count], group[value], s=18, color=QUARTILE_COLORS.get(int(q), "#999"), label=QUARTILE_NAMES.get(int(q), str(q)), zorder=3)
+    if scale is not None:
+        top = scale[1] if np.isfinite(scale[1]) else None
+        ax.set_ylim(scale[0], top)
     ax.set_xlabel(f"{count.replace('_', ' ')} per agent")
     ax.set_ylabel(f"{title}{' (' + unit + ')' if unit else ''}")
-    ax.set_title(f"{title}: funnel plot" + (" (lower is better)" if lower_is_better else ""))
+    ax.set_title(f"{title}: funnel plot, n = {len(data)} agents, {int(data[count].sum())} {count}" + (" (lower is better)" if lower_is_better else ""))
     ax.legend(fontsize=7, frameon=False, loc="best")
     return to_svg(fig)
 
@@ -76,82 +115,45 @@ def aht_csat_scatter(agents, aht_mean: float, csat_mean: Optional[float], csat_c
         ax.axhline(csat_mean, color="#666", lw=0.7, ls="--")
     ax.set_xlabel("AHT, seconds (case-mix adjusted, shrunk; 95% interval)")
     ax.set_ylabel(f"{'CSAT' if csat_column == 'csat' else 'end-of-call sentiment'} (adjusted, shrunk)")
-    ax.set_title("Agents on handle time and satisfaction (better: left and up)")
+    ax.set_title(f"Agents on handle time and satisfaction (better: left and up), n = {len(data)} agents")
     ax.legend(fontsize=7, frameon=False)
-    return to_svg(fig)
-
-
-def trajectories(series: Dict[str, Sequence[float]], title: str) -> Optional[str]:
-    """Mean customer sentiment trajectories (index 0-100 over deciles of call time)."""
-    series = {k: v for k, v in series.items() if v is not None and len(v)}
-    if not series:
-        return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.2, 3.2))
-    colors = {"top quartile": QUARTILE_COLORS[1], "bottom quartile": QUARTILE_COLORS[4], "team": "#333333", "this agent": "#2f6fb0"}
-    for name, values in series.items():
-        x = (np.arange(len(values)) + 0.5) / len(values) * 100
-        ax.plot(x, values, marker="o", ms=3, lw=1.8, label=name, color=colors.get(name))
-    ax.axhline(50, color="#999", lw=0.6, ls=":")
-    ax.set_xlabel("% of call elapsed")
-    ax.set_ylabel("customer sentiment index")
-    ax.set_title(title)
-    ax.legend(fontsize=7, frameon=False)
-    return to_svg(fig)
-
-
-def behaviour_bars(labels: Sequence[str], first: Sequence[float], second: Sequence[float], names=("top quartile", "bottom quartile"), title: str = "") -> Optional[str]:
-    """Horizontal paired bars of behaviour rates (% of calls)."""
-    if not len(labels):
-        return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(labels) + 1.2))
-    y = np.arange(len(labels))
-    ax.barh(y - 0.2, 100 * np.asarray(first), height=0.38, color=QUARTILE_COLORS[1] if names[0] == "top quartile" else "#2f6fb0", label=names[0])
-    ax.barh(y + 0.2, 100 * np.asarray(second), height=0.38, color=QUARTILE_COLORS[4] if names[1] == "bottom quartile" else QUARTILE_COLORS[1], label=names[1])
-    ax.set_yticks(y)
-    ax.set_yticklabels([label.replace("_", " ") for label in labels])
-    ax.invert_yaxis()
-    ax.set_xlabel("% of calls")
-    ax.set_title(title)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
     return to_svg(fig)
 
 
 def time_use_bars(time_use: Dict[str, Dict[str, float]]) -> Optional[str]:
-    """Stacked bars: share of handle time by use, per quartile."""
+    """Stacked bars per quartile: how the recorded call time and after-call work are spent (100%
+    per bar). The ACD handle time that the recordings do not cover is not a use of time the
+    recordings can show: it is stated beside each bar as its share of handle time, not drawn as
+    if it were one."""
     if not time_use:
         return None
     groups = [g for g in ("q1_top", "q2", "q3", "q4_bottom", "team") if g in time_use]
-    parts = ["productive", "distress", "dead_air", "hold", "acw", "other"]
-    colors = ["#1b9e77", "#d95f02", "#c23b3b", "#9aa5b1", "#7570b3", "#cccccc"]
+    if not groups:
+        return None
+    parts = ["productive", "distress", "dead_air", "hold", "acw"]
+    colors = ["#1b9e77", "#d95f02", "#c23b3b", "#9aa5b1", "#7570b3"]
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.6, 2.8))
+    fig, ax = plt.subplots(figsize=(5.8, 3.0))
+    covered = np.array([sum(time_use[g].get(p, 0.0) for p in parts) for g in groups])
     left = np.zeros(len(groups))
     for part, color in zip(parts, colors):
         values = np.array([time_use[g].get(part, 0.0) for g in groups])
-        label = "not recorded (queue, ring...)" if part == "other" else part.replace("_", " ")
-        ax.barh(groups, values, left=left, color=color, label=label)
-        left += values
-    ax.set_xlabel("% of handle time")
-    ax.set_xlim(0, max(100, left.max()))
+        shares = np.divide(100 * values, covered, out=np.zeros_like(values), where=covered > 0)
+        ax.barh(groups, shares, left=left, color=color, label=part.replace("_", " "))
+        left += shares
+    labels = []
+    for g in groups:
+        n = time_use[g].get("n_calls")
+        labels.append(f"{g.replace('_', ' ')}" + (f" (n = {n})" if n is not None else ""))
+    ax.set_yticks(range(len(groups)))
+    ax.set_yticklabels(labels)
+    for i, g in enumerate(groups):
+        outside = time_use[g].get("other", 0.0)
+        if outside >= 0.5:
+            ax.text(101, i, f"+{outside:.0f}% of ACD handle time\nnot in the recordings", va="center", fontsize=6.5, color="#555")
+    ax.set_xlabel("% of recorded call time + after-call work")
+    ax.set_xlim(0, 100)
     ax.invert_yaxis()
-    ax.set_title("Where agent time goes, by quartile")
-    ax.legend(fontsize=7, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.25))
-    return to_svg(fig)
-
-
-def trend(frame, columns: Dict[str, str], title: str) -> Optional[str]:
-    """KPIs per batch (x: batch, in run order)."""
-    if frame is None or len(frame) < 2:
-        return None
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(columns), figsize=(2.6 * len(columns), 2.4))
-    axes = np.atleast_1d(axes)
-    for ax, (column, label) in zip(axes, columns.items()):
-        ax.plot(range(len(frame)), frame[column], marker="o", ms=3)
-        ax.set_xticks(range(len(frame)))
-        ax.set_xticklabels(frame["label"], rotation=45, ha="right", fontsize=7)
-        ax.set_title(label, fontsize=9)
-    fig.suptitle(title, fontsize=10)
+    ax.set_title("Where agent time goes, by quartile (n = calls)")
+    ax.legend(fontsize=7, frameon=False, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     return to_svg(fig)
