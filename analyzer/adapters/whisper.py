@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..config import TranscribeOptions
 from ..errors import ModelNotFoundError
 from ..records import Word
-from ..speech_windows import PackedAudio, pack_regions, split_long_regions, uncovered
+from ..speech_windows import PackedAudio, Piece, Region, merge_windows, pack_in_order, split_long_regions, uncovered
 
 SAMPLE_RATE = 16000
 WINDOW_S = 30.0
@@ -43,7 +45,8 @@ class Transcription:
 
     channels: one time-ordered word tuple per input channel, times relative to that channel.
     speech_s: seconds of audio the VAD kept as speech, over all channels.
-    dropped_segments: decoded segments discarded as hallucinations.
+    dropped_segments: decoded segments discarded as hallucinations (in windows that held this
+        call's speech; with several calls decoded together, a window may hold speech of others).
     """
 
     channels: Tuple[Tuple[Word, ...], ...]
@@ -56,6 +59,29 @@ class Transcription:
         if len(self.channels) != 1:
             raise ValueError("words is for single-channel transcriptions; use channels[i]")
         return self.channels[0]
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One call's channels laid end to end and the speech found in them, ready to decode
+    (:meth:`WhisperTranscriber.find_speech`; input of :meth:`WhisperTranscriber.transcribe_many`).
+
+    audio: the channels (float32, 16 kHz) laid end to end with :data:`CHANNEL_GAP_S` of silence
+        between them, so no speech region spans two parties.
+    offsets: where each channel starts in ``audio``, in samples.
+    regions: the speech, as ``(start, end)`` sample ranges of ``audio`` (Silero VAD), or the whole
+        audio when the VAD is off.
+    vad_s: seconds the VAD took (for the stage timings).
+    """
+
+    audio: np.ndarray
+    offsets: Tuple[int, ...]
+    regions: Tuple[Region, ...]
+    vad_s: float = 0.0
+
+    @property
+    def speech_s(self) -> float:
+        return sum(b - a for a, b in self.regions) / SAMPLE_RATE
 
 
 def resolve_model(options: TranscribeOptions) -> Tuple[str, str]:
@@ -105,20 +131,23 @@ class WhisperTranscriber:
         self.model = model
         self.options = options
         self.model_id = model_id
-        self._pipeline = BatchedInferencePipeline(model)
+        # one pipeline per stream: a pipeline keeps state while it decodes, the model is shared
+        self._pipelines = [BatchedInferencePipeline(model) for _ in range(resolved_streams(options))]
 
     @classmethod
     def load(cls, options: TranscribeOptions) -> "WhisperTranscriber":
         path_or_name, model_id = resolve_model(options)
         from faster_whisper import WhisperModel
 
+        streams = resolved_streams(options)
         threads = options.cpu_threads or _available_cores()
         try:
             model = WhisperModel(
                 path_or_name,
                 device=options.device,
                 compute_type=options.resolved_compute_type(),
-                cpu_threads=threads,
+                cpu_threads=max(1, threads // streams),
+                num_workers=streams,
                 download_root=options.download_root,
                 local_files_only=options.local_files_only,
             )
@@ -143,17 +172,15 @@ class WhisperTranscriber:
             max_speech_duration_s=WINDOW_S,
         )
 
-    def transcribe(self, *channels: np.ndarray) -> Transcription:
-        """Recognise one or more channels (float32 mono at 16 kHz each) together.
+    def find_speech(self, *channels: np.ndarray) -> Speech:
+        """Lay one call's channels (float32 mono at 16 kHz each) end to end and find their speech.
 
-        The channels are laid end to end with :data:`CHANNEL_GAP_S` of silence between them; the
-        VAD finds speech once, the speech of all channels is packed into as few 30 s windows as
-        possible (the encoder costs the same for a full or a half-empty window) and decoded in
-        batches. Speech the decoder skipped (VAD speech with no word near it) is decoded again
-        on its own. Every word is then mapped back to its channel and channel time.
+        CPU work apart from the model (Silero VAD, single-threaded): a scheduler may run it on
+        another thread for the next calls while the model decodes the current ones.
         """
         if not channels:
             raise ValueError("transcribe needs at least one channel")
+        t0 = time.perf_counter()
         arrays = [np.asarray(c, dtype=np.float32).reshape(-1) for c in channels]
         gap = np.zeros(int(CHANNEL_GAP_S * SAMPLE_RATE), dtype=np.float32)
         offsets, pieces, position = [], [], 0
@@ -166,47 +193,111 @@ class WhisperTranscriber:
             position += len(channel)
         audio = np.ascontiguousarray(np.concatenate(pieces))
         if not any(len(a) for a in arrays):
-            return Transcription(tuple(() for _ in arrays), 0.0, 0)
-
-        if self.options.vad:
+            regions: List[Region] = []
+        elif self.options.vad:
             from faster_whisper.vad import get_speech_timestamps
 
             regions = [(c["start"], c["end"]) for c in get_speech_timestamps(audio, self.vad_parameters())]
         else:
             regions = [(0, len(audio))]
-        spans, dropped = self._decode(audio, regions)
-        if self.options.vad and regions:
-            missed = uncovered(regions, [(a, b) for a, b, _ in spans], SAMPLE_RATE)
-            if missed:
-                extra, extra_dropped = self._decode(audio, missed, one_region_per_window=True)
-                dropped += extra_dropped
-                spans.extend(w for w in extra if any(lo <= (w[0] + w[1]) / 2 * SAMPLE_RATE <= hi for lo, hi in missed))
+        return Speech(audio, tuple(offsets), tuple(regions), time.perf_counter() - t0)
 
-        starts = np.array(offsets) / SAMPLE_RATE
-        words: List[List[Word]] = [[] for _ in arrays]
-        for start, end, word in spans:
-            index = max(0, int(np.searchsorted(starts, (start + end) / 2, side="right") - 1))
-            begin = max(0.0, start - starts[index])
-            words[index].append(Word(round(begin, 3), round(max(begin, end - starts[index]), 3), word.text, word.probability))
-        ordered = tuple(tuple(sorted(ws, key=lambda w: (w.start_s, w.end_s))) for ws in words)
-        speech_s = sum(b - a for a, b in regions) / SAMPLE_RATE
-        return Transcription(ordered, float(speech_s), dropped)
+    def transcribe(self, *channels: np.ndarray) -> Transcription:
+        """Recognise one or more channels (float32 mono at 16 kHz each) of one call together.
 
-    def _decode(self, audio: np.ndarray, regions, one_region_per_window: bool = False):
-        """Decode speech regions (sample ranges of ``audio``) packed into 30 s windows.
-
-        Returns ``([(start_s, end_s, Word)], dropped_segments)`` in ``audio`` seconds.
+        The same as ``transcribe_many([channels])[0]``: the speech of all channels is packed into
+        as few 30 s windows as possible and decoded in batches (see :meth:`transcribe_many`).
         """
-        o = self.options
+        return self.transcribe_many([channels])[0]
+
+    def transcribe_many(self, calls: Sequence[Union[Speech, Sequence[np.ndarray]]]) -> List[Transcription]:
+        """Recognise several calls at once: each item is a call's channels (or its
+        :class:`Speech`). Returns one :class:`Transcription` per item, in order.
+
+        The calls' speech is found on another thread, one call after another, while the model
+        decodes the calls already found (the VAD is single-threaded and apart from the model).
+        Each call's speech regions are laid end to end into 30 s windows in time order; full
+        windows are decoded in batches as they come, and the last, part-filled window of each
+        call is merged with other calls' where they fit (the encoder costs the same for a full
+        or a half-empty window). Speech the decoder skipped (VAD speech with no word near it) is
+        then decoded again on its own, for all calls in one more batch. Every word is mapped back
+        to its call, channel and channel time. A call's words are the same whether it is decoded
+        alone or with others, within decoding noise: only its last window's neighbours differ.
+        """
+        items = list(calls)
         max_samples = int(WINDOW_S * SAMPLE_RATE)
-        if one_region_per_window:
-            windows = [[r] for r in split_long_regions(regions, max_samples)]
-        else:
-            windows = pack_regions(regions, max_samples)
-        packed = PackedAudio.build(audio, windows, SAMPLE_RATE)
-        if len(packed.audio) == 0:
-            return [], 0
-        segments, _ = self._pipeline.transcribe(
+        chunk = len(self._pipelines) * max(1, self.options.batch_size)  # one batch per stream
+        speech: List[Speech] = []
+        found: List[tuple] = []
+        dropped: List[set] = []
+        ready: List[List[Piece]] = []  # full windows not decoded yet
+        tails: List[List[Piece]] = []  # each call's last window, merged at the end
+        with ThreadPoolExecutor(max_workers=1) as vad:
+            pending = [vad.submit(self._speech_of, item) for item in items]
+            try:
+                for k, future in enumerate(pending):
+                    speech.append(future.result())
+                    windows = pack_in_order([(k, a, b) for a, b in speech[k].regions], max_samples)
+                    ready.extend(windows[:-1])
+                    tails.extend(windows[-1:])
+                    if len(ready) >= chunk:
+                        self._decode(speech, ready, found, dropped)
+                        ready = []
+            finally:
+                for future in pending:
+                    future.cancel()
+        self._decode(speech, ready + merge_windows(tails, max_samples), found, dropped)
+        if self.options.vad:
+            missed: List[Piece] = []
+            for k, s in enumerate(speech):
+                words = [(w[1], w[2]) for w in found if w[0] == k]
+                missed.extend((k, a, b) for a, b in uncovered(s.regions, words, SAMPLE_RATE))
+            if missed:
+                extra: List[tuple] = []
+                self._decode(speech, [[r] for r in split_long_regions(missed, max_samples)], extra, dropped)
+                found.extend(w for w in extra if any(k == w[0] and a <= (w[1] + w[2]) / 2 * SAMPLE_RATE <= b for k, a, b in missed))
+
+        words: List[List[List[Word]]] = [[[] for _ in s.offsets] for s in speech]
+        for k, start, end, word in found:
+            starts = np.array(speech[k].offsets) / SAMPLE_RATE
+            channel = max(0, int(np.searchsorted(starts, (start + end) / 2, side="right") - 1))
+            begin = max(0.0, start - starts[channel])
+            words[k][channel].append(Word(round(begin, 3), round(max(begin, end - starts[channel]), 3), word.text, word.probability))
+        return [
+            Transcription(
+                tuple(tuple(sorted(ws, key=lambda w: (w.start_s, w.end_s))) for ws in words[k]),
+                float(s.speech_s),
+                sum(1 for sources in dropped if k in sources),
+            )
+            for k, s in enumerate(speech)
+        ]
+
+    def _speech_of(self, item: Union[Speech, Sequence[np.ndarray]]) -> Speech:
+        return item if isinstance(item, Speech) else self.find_speech(*item)
+
+    def _decode(self, speech: Sequence[Speech], windows: List[List[Piece]], found: List[tuple], dropped: List[set]) -> None:
+        """Decode windows of speech regions (``(call, start, end)`` sample ranges of each call's
+        ``Speech.audio``), the streams in parallel, each its share in batches. Appends
+        ``(call, start_s, end_s, Word)`` to ``found`` (seconds of that call's audio) and, for each
+        segment dropped as a hallucination, the set of calls in its window to ``dropped``."""
+        if not windows:
+            return
+        audios = [s.audio for s in speech]
+        n = min(len(self._pipelines), len(windows))
+        shares = [windows[len(windows) * i // n:len(windows) * (i + 1) // n] for i in range(n)]
+        if n == 1:
+            results = [self._decode_windows(self._pipelines[0], audios, shares[0])]
+        else:  # CTranslate2 releases the GIL: the streams run in parallel
+            with ThreadPoolExecutor(max_workers=n) as pool:
+                results = list(pool.map(self._decode_windows, self._pipelines[:n], [audios] * n, shares))
+        for spans, lost in results:
+            found.extend(spans)
+            dropped.extend(lost)
+
+    def _decode_windows(self, pipeline: Any, audios: Sequence[np.ndarray], windows: Sequence[Sequence[Piece]]):
+        o = self.options
+        packed = PackedAudio.build(audios, windows, SAMPLE_RATE)
+        segments, _ = pipeline.transcribe(
             packed.audio,
             language=o.language,
             beam_size=o.beam_size,
@@ -220,16 +311,18 @@ class WhisperTranscriber:
             vad_filter=False,
             clip_timestamps=packed.clips,
         )
-        spans, dropped = [], 0
+        clip_starts = np.array([c["start"] for c in packed.clips])
+        spans, dropped = [], []
         for segment in list(segments):  # materialise now: decoding happens here, not later
             if self._is_hallucination(segment):
-                dropped += 1
+                window = windows[max(0, int(np.searchsorted(clip_starts, segment.start + 1e-3, side="right") - 1))]
+                dropped.append({source for source, _, _ in window})
                 continue
             for w in segment.words or ():
                 text = w.word.strip()
                 if text:
-                    start, end = packed.to_source(float(w.start), float(w.end))
-                    spans.append((start, end, Word(start, end, text, round(float(w.probability), 4))))
+                    source, start, end = packed.to_source(float(w.start), float(w.end))
+                    spans.append((source, start, end, Word(start, end, text, round(float(w.probability), 4))))
         return spans, dropped
 
     def _is_hallucination(self, segment: Any) -> bool:
@@ -242,6 +335,15 @@ class WhisperTranscriber:
             and segment.no_speech_prob > o.no_speech_threshold
             and segment.avg_logprob < o.log_prob_threshold
         )
+
+
+def resolved_streams(options: TranscribeOptions) -> int:
+    """Decoding streams (``options.streams``; 0: one per core on CPU, one on CUDA)."""
+    if options.streams:
+        return max(1, options.streams)
+    if options.device == "cuda":
+        return 1
+    return max(1, (options.cpu_threads or _available_cores()))
 
 
 def _available_cores() -> int:

@@ -120,3 +120,37 @@ def test_channels_packed_in_one_pass_map_back_to_their_channel(real_transcriber)
     assert wer_counts(LIBRI, " ".join(w.text for w in both[0])).wer <= 0.06
     assert wer_counts(JFK, " ".join(w.text for w in both[1])).wer <= 0.05
     assert max(w.end_s for w in both[1]) <= len(jfk) / 16000 + 0.1
+
+
+def _channel(*clips, gap_s=1.5):
+    """Clips laid one after another, gap_s of silence before each."""
+    gap = np.zeros(int(gap_s * 16000), dtype=np.float32)
+    return np.concatenate([part for clip in clips for part in (gap, clip)] + [gap])
+
+
+def test_calls_decoded_together_keep_their_words(real_transcriber):
+    """The batch API: several calls' speech shares windows (their last windows are merged) and
+    each call's words are the same as when it is decoded alone, within decoding noise, on the
+    right call, channel and time."""
+    jfk = decode_channels(shared_data("audio", "whisper_tests", "jfk.flac"))[0][0]
+    libri = decode_channels(shared_data("audio", "lhotse_fixtures", "2412-153948-0000.flac"))[0][0]
+    left, right = decode_channels(shared_data("audio", "whisper_tests", "stereo_diarization.wav"))[0]
+    calls = [
+        ((_channel(jfk, libri), " ".join([JFK, LIBRI])), (_channel(left, right), " ".join([LEFT, RIGHT]))),
+        ((_channel(libri, jfk, left), " ".join([LIBRI, JFK, LEFT])), (_channel(right, jfk), " ".join([RIGHT, JFK]))),
+        ((_channel(left, right), " ".join([LEFT, RIGHT])), (_channel(libri), LIBRI)),
+    ]
+    items = [tuple(audio for audio, _ in call) for call in calls]
+    alone = [real_transcriber.transcribe(*item) for item in items]
+    together = real_transcriber.transcribe_many(items)
+    assert len(together) == 3
+    for call, one, many in zip(calls, alone, together):
+        for (_, reference), by_itself, with_others in zip(call, one.channels, many.channels):
+            said_alone, said_together = (" ".join(w.text for w in words) for words in (by_itself, with_others))
+            assert wer_counts(said_alone, said_together).wer <= 0.05, (said_alone, said_together)
+            assert wer_counts(reference, said_together).wer <= 0.1, said_together  # on the right call and channel
+            if len(by_itself) == len(with_others):  # mapped back to channel time (a region's first word may move a little)
+                shifts = sorted(abs(a.start_s - b.start_s) for a, b in zip(by_itself, with_others))
+                assert shifts[-1] < 0.5 and shifts[len(shifts) // 2] < 0.05
+    assert real_transcriber.transcribe(*items[2]) == real_transcriber.transcribe_many([items[2]])[0]
+    assert real_transcriber.transcribe_many([]) == []
