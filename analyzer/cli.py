@@ -2,7 +2,8 @@
 
 Exit codes (documented in the README):
   0  every call processed (or already done)
-  1  some calls or files failed; the rest were processed (see failures.parquet)
+  1  some calls or files failed, or a batch stage (aggregate, report) failed; the rest was
+     processed (see the failures table, results/failures/)
   2  usage error (bad option or argument)
   3  nothing could run: no inputs, every call failed, a model or config problem, store in use
 """
@@ -10,6 +11,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,6 +38,16 @@ def _config(config_path, section_overrides):
     return config
 
 
+def _override(config, section, **changes):
+    """``config`` with some options of one section changed; a bad value is one clear line."""
+    from .errors import ConfigError
+
+    try:
+        return config.replace(section, **changes)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="analyzer")
 def cli() -> None:
@@ -53,38 +65,60 @@ def cli() -> None:
 @click.option("--device", help="cpu, cuda or auto (default cpu).")
 @click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, float16 on CUDA).")
 @click.option("--beam-size", type=int, help="Decoding beam size (default 1, greedy).")
-@click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
+@click.option("--text-model", help="Text-model bundle directory (default: the shipped models/text).")
+@click.option("--sentiment-model", help="A Hugging Face sentiment classifier replacing the bundle's sentiment heads.")
 @click.option("--batch-size", type=int, help="Speech chunks decoded together (default 8).")
 @click.option("--force", is_flag=True, help="Process calls again even if already stored with the same settings.")
 @click.option("--no-aggregate", is_flag=True, help="Skip recomputing agents/coaching/variability (and the report) at the end.")
 @click.option("--no-report", is_flag=True, help="Skip writing the HTML report at the end.")
+@click.option("--no-redact", is_flag=True, help="Keep card numbers, SSNs, emails, phone numbers... in the stored text (redaction is on by default).")
+@click.option("--redact-types", metavar="TYPES", help="Comma-separated entity types to redact (default all: CARD,EXPIRY,CVV,SSN,EMAIL,PHONE,DOB,ACCOUNT,NUMBER).")
+@click.option("--redact-pattern", metavar="NAME=REGEX", multiple=True, help="Also redact matches of REGEX as [NAME] (repeatable; adds to the config file's).")
+@click.option("--redact-audio", metavar="DIR", type=click.Path(path_type=Path), help="Write a redacted copy of each recording to DIR (same format and sample rate).")
+@click.option("--redact-audio-mode", type=click.Choice(["tone", "silence"]), help="What replaces redacted words in the copies (default tone).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, sentiment_model, batch_size, force, no_aggregate, no_report, quiet):
+def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, text_model, sentiment_model, batch_size, force,
+        no_aggregate, no_report, no_redact, redact_types, redact_pattern, redact_audio, redact_audio_mode, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
 
+    patterns = {}
+    for item in redact_pattern:
+        name, sep, regex = item.partition("=")
+        if not sep or not name.strip() or not regex:
+            raise click.BadParameter(f"{item!r}: expected NAME=REGEX", param_hint="--redact-pattern")
+        patterns[name.strip()] = regex
     config = _config(
         config_path,
         {
             "transcribe": dict(model=model, device=device, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size),
             "audio": dict(agent_channel=agent_channel),
-            "sentiment": dict(model=sentiment_model),
+            "text": dict(model=text_model, sentiment_model=sentiment_model),
+            "redaction": dict(
+                enabled=False if no_redact else None,
+                entities=[t.strip() for t in redact_types.split(",") if t.strip()] if redact_types is not None else None,
+                audio_dir=str(redact_audio) if redact_audio is not None else None,
+                audio_mode=redact_audio_mode,
+            ),
         },
     )
+    if patterns:
+        config = _override(config, "redaction", extra_patterns={**config.redaction.extra_patterns, **patterns})
     bar = _ProgressBar(disable=quiet)
-    try:
-        summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force,
-                            aggregate=not no_aggregate, report=not (no_aggregate or no_report))
-    except AnalyzerError as exc:
-        bar.close()
-        _fail(str(exc))
+    with _redacted_console(config.redaction) as redact:
+        try:
+            summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force,
+                                aggregate=not no_aggregate, report=not (no_aggregate or no_report))
+        except AnalyzerError as exc:
+            bar.close()
+            _fail(redact(str(exc)))
     bar.close()
     for failure in summary.failures:
         click.echo(f"{failure.severity}: [{failure.stage}] {failure.file}: {failure.reason}", err=True)
     click.echo(summary.line())
     index = Path(out) / "report" / "index.html"
-    if not (no_aggregate or no_report) and index.exists():
+    if not (no_aggregate or no_report) and index.exists() and "report" not in summary.failed_stages:
         click.echo(f"report: {index}")
     sys.exit(summary.exit_code)
 
@@ -93,13 +127,15 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
 @click.argument("in_path", metavar="IN.jsonl", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(path_type=Path), help="Output JSONL.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file.")
-@click.option("--sentiment-model", help="Sentiment head directory or Hugging Face classifier (default: shipped).")
-def score_text(in_path, out_path, config_path, sentiment_model):
-    """Score text lines without audio: {"id", "text", "speaker"} in, sentiment out."""
+@click.option("--text-model", help="Text-model bundle directory (default: the shipped models/text).")
+@click.option("--sentiment-model", help="A Hugging Face sentiment classifier replacing the bundle's sentiment heads.")
+def score_text(in_path, out_path, config_path, text_model, sentiment_model):
+    """Score text lines without audio: {"id", "text", "speaker"} in; sentiment (customer
+    sentiment, or the agent's tone for agent lines) and behaviours out."""
     from .errors import AnalyzerError
     from .textscore import score_jsonl
 
-    config = _config(config_path, {"sentiment": dict(model=sentiment_model)})
+    config = _config(config_path, {"text": dict(model=text_model, sentiment_model=sentiment_model)})
     try:
         n = score_jsonl(in_path, out_path, config)
     except AnalyzerError as exc:
@@ -108,27 +144,28 @@ def score_text(in_path, out_path, config_path, sentiment_model):
 
 
 @cli.command("train-behaviours")
-@click.option("--taxonomy", type=click.Path(path_type=Path), help="Taxonomy YAML (default: models/behaviours/taxonomy.yaml).")
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Where to write the model (default: models/behaviours).")
+@click.option("--taxonomy", type=click.Path(path_type=Path), help="Taxonomy YAML (default: the bundle's taxonomy.yaml).")
+@click.option("--base", type=click.Path(path_type=Path), help="Bundle whose encoder to use (default: models/text).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Where to write the bundle (default: the base bundle, in place).")
 @click.option("--csv", type=click.Path(path_type=Path), help="Your labelled utterances: text,behaviour,label.")
 @click.option("--data", type=click.Path(path_type=Path), help="Shared third-party data (default: ../shared/data).")
-@click.option("--no-shared-data", is_flag=True, help="Train on the taxonomy (and CSV) only.")
+@click.option("--no-shared-data", is_flag=True, help="Train on the taxonomy, the project's lines (and CSV) only.")
 @click.option("--no-eval", is_flag=True, help="Skip the held-out evaluation.")
-def train_behaviours_command(taxonomy, out, csv, data, no_shared_data, no_eval):
-    """Retrain the behaviour classifiers after editing the taxonomy file."""
-    from .behaviours.evaluate import beats_keywords, results_table
+def train_behaviours_command(taxonomy, base, out, csv, data, no_shared_data, no_eval):
+    """Refit the behaviour heads after editing the taxonomy file."""
     from .behaviours.train import train_behaviours
     from .errors import AnalyzerError
+    from .textmodels.evaluate import behaviour_table
 
     try:
-        config = train_behaviours(taxonomy, out, data, csv, use_shared_data=not no_shared_data, evaluate=not no_eval, log=click.echo)
+        result = train_behaviours(taxonomy, out, data, csv, use_shared_data=not no_shared_data, evaluate=not no_eval, base=base, log=click.echo)
     except AnalyzerError as exc:
         _fail(str(exc))
-    if config["evaluation"]:
-        click.echo(results_table(config["evaluation"]))
-        behind = beats_keywords(config["evaluation"])
-        if behind:
-            click.echo(f"warning: the classifier does not beat the keyword rules on: {', '.join(behind)}", err=True)
+    if result["evaluation"]:
+        click.echo(behaviour_table(result["evaluation"]))
+    missed = [b for b, c in result.get("calibration", {}).items() if not c.get("target_met", True)]
+    if missed:
+        click.echo(f"warning: the precision target was not reached on calibration data for: {', '.join(missed)}", err=True)
 
 
 @cli.command()
@@ -137,12 +174,18 @@ def train_behaviours_command(taxonomy, out, csv, data, no_shared_data, no_eval):
 @click.option("--kpi", type=click.Choice(["composite", "aht_s", "csat", "satisfied", "sentiment_end"]), help="Ranking KPI for quartiles.")
 @click.option("--min-calls", type=int, help="Calls an agent needs to be ranked (default 20).")
 @click.option("--n-boot", type=int, help="Bootstrap replicates (default 300).")
-def aggregate(results_dir, config_path, kpi, min_calls, n_boot):
-    """Recompute agents, coaching and the variability report from stored calls."""
+@click.option("--window-days", type=click.IntRange(min=0), help="Cover the calls of the last N days of started_at (default 90; 0: every stored call).")
+@click.option("--all", "all_calls", is_flag=True, help="Cover every stored call (same as --window-days 0).")
+def aggregate(results_dir, config_path, kpi, min_calls, n_boot, window_days, all_calls):
+    """Recompute agents, coaching and the variability report from stored calls (by default the
+    calls of the last 90 days of started_at)."""
     from .errors import AnalyzerError
     from .variability.aggregate import aggregate as run_aggregate
 
-    config = _config(config_path, {"aggregate": dict(kpi=kpi, min_calls=min_calls, n_boot=n_boot)})
+    if all_calls and window_days:
+        raise click.UsageError("--all and --window-days N: choose one")
+    window = 0 if all_calls else window_days
+    config = _config(config_path, {"aggregate": dict(kpi=kpi, min_calls=min_calls, n_boot=n_boot, window_days=window)})
     try:
         summary = run_aggregate(results_dir, config.aggregate)
     except AnalyzerError as exc:
@@ -153,14 +196,47 @@ def aggregate(results_dir, config_path, kpi, min_calls, n_boot):
 @cli.command()
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Report folder (default: RESULTS_DIR/report).")
-def report(results_dir, out):
-    """Regenerate the HTML report (team report, scorecards, call pages, CSV exports)."""
-    from .report.writer import write_report
+@click.option("--rebuild", is_flag=True, help="Write every call page again (after upgrading analyzer or editing the taxonomy's names).")
+def report(results_dir, out, rebuild):
+    """Update the HTML report (team report, scorecards, call pages, CSV exports).
 
-    if not (Path(results_dir) / "calls.parquet").exists():
+    Call pages are written for calls stored since the last report (new or processed again) and
+    kept; the team report, scorecards and exports are rewritten. --out must be a new or empty
+    folder, or a report written there before; a folder holding anything else is refused and
+    left untouched."""
+    from .errors import AnalyzerError
+    from .report import writer
+
+    from .store import ResultsStore
+
+    if not ResultsStore(Path(results_dir)).has_calls():
         _fail(f"{results_dir}: no calls stored yet; run `analyzer run` first")
-    index = write_report(results_dir, out)
+    try:
+        index = writer.write_report(results_dir, out, rebuild=rebuild)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    if writer.last_summary is not None:
+        click.echo(writer.last_summary.line())
     click.echo(f"report: {index}")
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+def compact(results_dir):
+    """Rewrite the results directory's partitions without the rows later runs superseded.
+
+    Nights only ever add files; a call processed again (--force, new settings or models) keeps
+    its earlier rows on disk, which reads skip (latest wins). compact rewrites the partitions that
+    hold such rows, or more than one file, as one file each; reads return the same before and
+    after. Takes the results directory's lock (not while a run writes to it)."""
+    from .errors import AnalyzerError
+    from .store import compact as run_compact
+
+    try:
+        summary = run_compact(results_dir)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    click.echo(summary.line())
 
 
 @cli.command()
@@ -177,6 +253,30 @@ def simulate(out_dir, agents, calls, seed, no_agent_effects):
     paths = write_transcripts(population, out_dir)
     click.echo(f"wrote {calls} simulated calls for {agents} agents: transcripts in {paths['transcripts']}, "
                f"metadata {paths['metadata']}, truth {paths['truth']}")
+
+
+@contextmanager
+def _redacted_console(options):
+    """Redact what reaches the console through logging while a command runs: Python's
+    last-resort stderr handler (used when no handler is configured) and any root handlers.
+    Yields a function that redacts one message (for error lines the CLI prints itself)."""
+    import logging
+
+    from .redaction import RedactingLogFilter, Redactor
+
+    if not options.enabled:
+        yield lambda text: text
+        return
+    redactor = Redactor(options)
+    log_filter = RedactingLogFilter(redactor)
+    handlers = [h for h in (logging.lastResort, *logging.getLogger().handlers) if h is not None]
+    for handler in handlers:
+        handler.addFilter(log_filter)
+    try:
+        yield lambda text: redactor.redact_text(text).text
+    finally:
+        for handler in handlers:
+            handler.removeFilter(log_filter)
 
 
 class _ProgressBar:

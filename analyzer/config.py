@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from .errors import ConfigError
+from .redaction.options import RedactionOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,8 +62,11 @@ class TranscribeOptions:
         model name faster-whisper can download (``"small.en"``, ``"distil-large-v3"``...).
     device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
     compute_type: ``"default"`` picks int8 on CPU and float16 on CUDA.
-    cpu_threads: threads for CTranslate2; 0 lets it decide.
-    batch_size: speech chunks decoded together (batched inference).
+    cpu_threads: CPU threads for CTranslate2 in all; 0 uses every core.
+    streams: decoding streams run in parallel (CTranslate2 workers, each with
+        ``cpu_threads / streams`` threads, each decoding its share of the 30 s windows); 0 picks
+        one per two cores on CPU (and one on CUDA), which measured fastest on 2 cores.
+    batch_size: 30 s windows decoded together (batched inference) by each stream.
     beam_size: 1 (greedy) by default: fastest, and on telephone calls within noise of beam 5
         (see the README's benchmark).
     temperature: decoding temperature; 0 is deterministic. There is no temperature fallback.
@@ -85,6 +89,7 @@ class TranscribeOptions:
     device: str = _runtime("cpu")
     compute_type: str = "default"
     cpu_threads: int = _runtime(0)
+    streams: int = _runtime(0)
     batch_size: int = _runtime(8)
     beam_size: int = 1
     temperature: float = 0.0
@@ -120,22 +125,36 @@ class UtteranceOptions:
 
 
 @dataclass(frozen=True)
+class TextOptions:
+    """The text models: one fine-tuned sentence encoder whose embeddings feed a customer-sentiment
+    head, an agent-tone head and the behaviour heads, loaded as one bundle with one identity.
+
+    model: ``None`` (default) uses the bundle shipped in ``models/text`` (all-MiniLM-L6-v2
+        fine-tuned by ``scripts/train_text_models.py``, CTranslate2 int8); otherwise a bundle
+        directory written by that script or by ``analyzer train-behaviours --out``.
+    sentiment_model: optional Hugging Face sequence-classification model (directory or hub name,
+        e.g. ``"cardiffnlp/twitter-roberta-base-sentiment-latest"``) that replaces the bundle's
+        sentiment heads for both parties (behaviours still come from the bundle); it is
+        downloaded where a network exists.
+    label_map: for ``sentiment_model``, its label names -> negative/neutral/positive (default:
+        matched by the prefixes neg/neu/pos).
+    compute_type: CTranslate2 compute type for the encoder (the shipped weights are int8).
+    batch_size, threads: inference batching and CPU threads (0 = all cores).
+    """
+
+    model: Optional[str] = None
+    sentiment_model: Optional[str] = None
+    label_map: Optional[Mapping[str, str]] = None
+    compute_type: str = "int8"
+    batch_size: int = _runtime(64)
+    threads: int = _runtime(0)
+
+
+@dataclass(frozen=True)
 class SentimentOptions:
-    """Sentiment per utterance and over each call.
+    """Sentiment per utterance (from the ``[text]`` models) and over each call.
 
     enabled: score sentiment at all.
-    model: ``None`` (default) uses the classifier shipped in ``models/sentiment`` (all-MiniLM-L6-v2
-        embeddings + a head trained by ``scripts/train_sentiment.py``). Otherwise a directory
-        written by that script (your own retrained head), or any Hugging Face
-        sequence-classification model (directory or hub name, e.g.
-        ``"cardiffnlp/twitter-roberta-base-sentiment-latest"``).
-    label_map: for a Hugging Face classifier, its label names -> negative/neutral/positive
-        (default: matched by the prefixes neg/neu/pos).
-    encoder: the sentence encoder under a head; ``None`` = the one the head was trained with.
-    backend: ``"ct2"`` (CTranslate2, default) or ``"torch"`` for the sentence encoder.
-    compute_type: CTranslate2 compute type for the encoder (int8 default).
-    max_length: tokens per utterance kept by the encoder.
-    batch_size, threads: inference batching and CPU threads (0 = all cores).
     edge_utterances: how many of a party's first / last utterances make its start / end score.
     trajectory_points: slices of normalised call time in the stored trajectory (10 = deciles).
     smoothing: Gaussian kernel width for the trajectory, as a fraction of the call.
@@ -143,14 +162,6 @@ class SentimentOptions:
     """
 
     enabled: bool = True
-    model: Optional[str] = None
-    label_map: Optional[Mapping[str, str]] = None
-    encoder: Optional[str] = None
-    backend: str = "ct2"
-    compute_type: str = "int8"
-    max_length: int = 128
-    batch_size: int = _runtime(64)
-    threads: int = _runtime(0)
     edge_utterances: int = 3
     trajectory_points: int = 10
     smoothing: float = 0.1
@@ -159,18 +170,13 @@ class SentimentOptions:
 
 @dataclass(frozen=True)
 class BehaviourOptions:
-    """Agent soft-skill behaviours tagged per utterance.
+    """Agent soft-skill behaviours tagged per utterance (heads and taxonomy from the ``[text]``
+    bundle; edit its ``taxonomy.yaml`` and run ``analyzer train-behaviours`` to change them).
 
     enabled: tag behaviours at all.
-    model: ``None`` (default) uses ``models/behaviours`` (taxonomy.yaml + heads trained by
-        ``analyzer train-behaviours``); otherwise a directory written by that command.
-    The sentence encoder and its settings are the ones the heads were trained with; the
-    ``[sentiment]`` backend, compute_type, batch_size and threads apply, and when both use the same
-    encoder each utterance is encoded once for both.
     """
 
     enabled: bool = True
-    model: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -199,10 +205,12 @@ class DynamicsOptions:
 class AggregateOptions:
     """The agent-variability engine (``analyzer aggregate``; also run at the end of each batch).
 
-    kpi: what ranks agents into quartiles: ``"composite"`` (default: the mean of the standardised
-        shrunk, case-mix-adjusted CSAT and AHT, higher CSAT and lower AHT being better; the
-        end-of-call customer sentiment stands in for CSAT when the team has fewer than
-        ``min_surveys`` surveys), ``"aht_s"``, ``"csat"``, ``"satisfied"`` or ``"sentiment_end"``.
+    kpi: what ranks agents into quartiles: ``"composite"`` (default: the posterior mean of the
+        average of the agent's true case-mix-adjusted CSAT and AHT, each in units of its
+        between-agent SD, higher CSAT and lower AHT being better, so a KPI on which agents differ
+        little beyond noise adds little; the end-of-call customer sentiment stands in for CSAT
+        when the team has fewer than ``min_surveys`` surveys), ``"aht_s"``, ``"csat"``,
+        ``"satisfied"`` or ``"sentiment_end"``.
     min_calls: agents with fewer calls are estimated (shrunk toward the team) but not ranked.
     min_surveys: team-wide surveys needed for CSAT to enter the composite.
     confidence: level of every interval (0.95).
@@ -211,6 +219,18 @@ class AggregateOptions:
     period_days: days the calls cover, for agent-hours per month (default: from started_at).
     coaching_per_agent: coaching opportunities kept per agent; coaching_examples: moments each.
     random_state: bootstrap seed (results are reproducible).
+    min_within_df: within-agent degrees of freedom (observations - agents - case-mix terms) a KPI
+        needs before its ICC and shrunk agent estimates are given; below it (or with no
+        variation within agents yet) they are withheld with the reason. Raw means with
+        intervals are always given.
+    case_mix_df_per_term: within-agent degrees of freedom needed per case-mix term; with fewer,
+        that KPI is not case-mix adjusted (the reason is recorded).
+    window_days: the period the outputs cover: the calls of the last ``window_days`` calendar
+        days of ``started_at``, up to the latest call's date (default 90); 0 or None: every
+        stored call. A call's date is its local date as written in ``started_at`` (the date of
+        the run that stored it when it has none). ``variability.json`` records the period
+        (``period``). Aggregation reads only that period's calls, so it costs what the period
+        holds, not the history.
     """
 
     kpi: str = "composite"
@@ -223,6 +243,14 @@ class AggregateOptions:
     coaching_per_agent: int = 3
     coaching_examples: int = 3
     random_state: int = 0
+    min_within_df: int = 30
+    case_mix_df_per_term: int = 10
+    window_days: Optional[int] = 90
+
+    def __post_init__(self) -> None:
+        days = self.window_days
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
+            raise ConfigError(f"aggregate.window_days must be a whole number of days >= 0 (0: every stored call), got {days!r}")
 
 
 @dataclass(frozen=True)
@@ -243,11 +271,13 @@ class AnalyzerConfig:
     audio: AudioOptions = field(default_factory=AudioOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     utterances: UtteranceOptions = field(default_factory=UtteranceOptions)
+    text: TextOptions = field(default_factory=TextOptions)
     sentiment: SentimentOptions = field(default_factory=SentimentOptions)
     behaviours: BehaviourOptions = field(default_factory=BehaviourOptions)
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     aggregate: AggregateOptions = field(default_factory=AggregateOptions)
     run: RunOptions = field(default_factory=RunOptions)
+    redaction: RedactionOptions = field(default_factory=RedactionOptions)  # analyzer/redaction/options.py
 
     @classmethod
     def from_file(cls, path: str | Path) -> "AnalyzerConfig":

@@ -6,16 +6,18 @@ on in-memory arrays and records.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from .config import AnalyzerConfig, settings_hash
 from .records import AGENT, CUSTOMER, CallInfo, CallResult, StereoAudio, Transcript
 from .behaviours.model import tag_transcript, timeline_tags
 from .behaviours.taxonomy import TIMELINE_BEHAVIOURS
 from .dynamics import call_dynamics
-from .sentiment.trajectory import score_transcript
+from .redaction import RedactedUtterances, Redactor
+from .sentiment.trajectory import call_sentiment, to_scores
 from .timeuse import call_time_use
 from .utterances import build_utterances
 
@@ -26,70 +28,91 @@ class Models:
 
     transcriber: a :class:`analyzer.adapters.whisper.WhisperTranscriber`, or ``None`` when only
         transcripts are processed.
-    sentiment: a sentiment classifier (``model_id``, ``predict_proba(texts)``), or ``None`` to
-        skip sentiment.
-    behaviours: a :class:`analyzer.behaviours.model.BehaviourModel`, or ``None`` to skip
-        behaviour tagging.
+    text: the :class:`analyzer.textmodels.TextModels` bundle (one encoder; customer-sentiment,
+        agent-tone and behaviour heads), or ``None`` when neither sentiment nor behaviours run.
     """
 
     transcriber: Optional[Any] = None
-    sentiment: Optional[Any] = None
-    behaviours: Optional[Any] = None
+    text: Optional[Any] = None
 
 
 def load_models(config: AnalyzerConfig, need_asr: bool = True) -> Models:
     """Load every model the configured pipeline needs. Raises ModelNotFoundError with advice."""
-    transcriber = sentiment = behaviours = None
-    encoders: dict = {}  # one sentence encoder serves every text model that uses it
+    transcriber = text = None
     if need_asr:
         from .adapters.whisper import WhisperTranscriber
 
         transcriber = WhisperTranscriber.load(config.transcribe)
-    if config.sentiment.enabled:
-        from .sentiment.model import load_sentiment_model
+    if config.sentiment.enabled or config.behaviours.enabled:
+        from .textmodels.bundle import load_text_models
 
-        sentiment = load_sentiment_model(config.sentiment, encoders)
-    if config.behaviours.enabled:
-        from .behaviours.model import load_behaviour_model
-
-        behaviours = load_behaviour_model(config.behaviours, config.sentiment, encoders)
-    return Models(transcriber=transcriber, sentiment=sentiment, behaviours=behaviours)
+        text = load_text_models(config.text)
+    return Models(transcriber=transcriber, text=text)
 
 
-def model_ids(config: AnalyzerConfig, kind: str) -> dict:
-    """Identities of the models a call of this kind goes through, without loading them."""
+def model_ids(config: AnalyzerConfig, kind: str, models: Optional[Models] = None) -> dict:
+    """Identities of the models a call of this kind goes through: of ``models`` where they are
+    given (already loaded), otherwise resolved from the config without loading anything."""
     ids = {}
     if kind == "audio":
-        from .adapters.whisper import resolve_model
+        if models is not None and models.transcriber is not None:
+            ids["asr_model"] = models.transcriber.model_id
+        else:
+            from .adapters.whisper import resolve_model
 
-        ids["asr_model"] = resolve_model(config.transcribe)[1]
-    if config.sentiment.enabled:
-        from .sentiment.model import sentiment_model_id
+            ids["asr_model"] = resolve_model(config.transcribe)[1]
+    if config.sentiment.enabled or config.behaviours.enabled:
+        if models is not None and models.text is not None:
+            ids["text_model"] = models.text.model_id
+        else:
+            from .textmodels.bundle import text_model_id
 
-        ids["sentiment_model"] = sentiment_model_id(config.sentiment)
-    if config.behaviours.enabled:
-        from .behaviours.model import behaviour_model_id
-
-        ids["behaviour_model"] = behaviour_model_id(config.behaviours, config.sentiment)
+            ids["text_model"] = text_model_id(config.text)
     return ids
 
 
-def call_settings_hash(config: AnalyzerConfig, kind: str) -> str:
+def call_settings_hash(config: AnalyzerConfig, kind: str, models: Optional[Models] = None) -> str:
     """Hash of everything that changes a call's results: options and model identities.
 
     A stored call with the same input content hash and settings hash is not processed again.
     """
-    options = [config.utterances, config.sentiment, config.behaviours, config.dynamics]
+    options = [config.utterances, config.text, config.sentiment, config.behaviours, config.dynamics, config.redaction]
     if kind == "audio":
         options = [config.audio, config.transcribe] + options
-    return settings_hash(*options, extra={"kind": kind, **model_ids(config, kind)})
+    return settings_hash(*options, extra={"kind": kind, **model_ids(config, kind, models)})
 
 
 def transcribe_call(audio: StereoAudio, transcriber: Any, config: AnalyzerConfig) -> Transcript:
     """Recognise both channels and build the interleaved, speaker-labelled utterances."""
-    agent, customer = transcriber.transcribe(audio.agent, audio.customer).channels
-    utterances = build_utterances({AGENT: agent, CUSTOMER: customer}, config.utterances)
-    return Transcript(utterances=utterances, duration_s=audio.duration_s, asr_model=transcriber.model_id)
+    return transcribe_calls([audio], transcriber, config)[0]
+
+
+def transcribe_calls(audios: Sequence[StereoAudio], transcriber: Any, config: AnalyzerConfig) -> List[Transcript]:
+    """Recognise several calls at once: :func:`transcribe_call` for each, in order, with the
+    speech of all of them packed into full 30 s windows and decoded in batches, and each call's
+    speech found while the model decodes the others (``transcriber.transcribe_many``). Each
+    call's transcript is the same as alone, within decoding noise. A transcriber without
+    ``transcribe_many`` (only ``transcribe(*channels)``) recognises the calls one by one."""
+    if transcriber is None:
+        raise ValueError("audio calls need Models.transcriber")
+    if hasattr(transcriber, "transcribe_many"):
+        recognised = transcriber.transcribe_many([(a.agent, a.customer) for a in audios])
+    else:
+        recognised = [transcriber.transcribe(a.agent, a.customer) for a in audios]
+    transcripts = []
+    for audio, result in zip(audios, recognised):
+        agent, customer = result.channels
+        utterances = build_utterances({AGENT: agent, CUSTOMER: customer}, config.utterances)
+        transcripts.append(Transcript(utterances=utterances, duration_s=audio.duration_s, asr_model=transcriber.model_id))
+    return transcripts
+
+
+def redact_transcript(transcript: Transcript, redactor: Redactor) -> Tuple[Transcript, RedactedUtterances]:
+    """The transcript with card numbers, SSNs, emails, phone numbers... replaced by typed
+    placeholders in every utterance's text and word list (same utterances, order and times), and
+    the redaction's counts and audio spans."""
+    redacted = redactor.redact_utterances(transcript.utterances)
+    return dataclasses.replace(transcript, utterances=tuple(redacted.utterances)), redacted
 
 
 def process_call(
@@ -98,34 +121,56 @@ def process_call(
     models: Models,
     config: AnalyzerConfig,
     settings: str = "",
+    redactor: Optional[Redactor] = None,
+    transcript: Optional[Transcript] = None,
 ) -> CallResult:
-    """Everything the pipeline computes for one call."""
+    """Everything the pipeline computes for one call.
+
+    ``transcript``: for an audio call, its transcript as recognised (not redacted) when the
+    caller already has it (the batch runner transcribes several calls at once with
+    :func:`transcribe_calls`); otherwise the audio is transcribed here.
+
+    The transcript is redacted (``config.redaction``; ``redactor`` is built from it when not
+    given: pass one built from the same options to reuse it across calls) right after
+    transcription, or first thing for a transcript from another system, so sentiment, behaviours
+    and everything stored read the redacted text. Only speech timing and word counts (``call_dynamics``, ``spoken_words``)
+    are measured on the words as said: a placeholder stands for all the words it replaced, and
+    these numbers do not depend on whether redaction is on.
+    """
     started = time.perf_counter()
     stage_seconds = {}
-    if isinstance(source, StereoAudio):
+    if redactor is None:
+        redactor = Redactor(config.redaction)
+    if isinstance(source, StereoAudio) and transcript is not None:
+        said = transcript
+    elif isinstance(source, StereoAudio):
         if models.transcriber is None:
             raise ValueError("audio calls need Models.transcriber")
         t0 = time.perf_counter()
-        transcript = transcribe_call(source, models.transcriber, config)
+        said = transcribe_call(source, models.transcriber, config)
         stage_seconds["transcribe"] = time.perf_counter() - t0
     else:
-        transcript = source
+        said = source
     t0 = time.perf_counter()
-    embeddings = shared_embeddings(models, transcript)
-    sentiment = None
-    if models.sentiment is not None:
-        sentiment = score_transcript(transcript, models.sentiment, config.sentiment, embeddings)
-        stage_seconds["sentiment"] = time.perf_counter() - t0
+    transcript, redacted = redact_transcript(said, redactor)
+    stage_seconds["redact"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dynamics = call_dynamics(transcript, config.dynamics, source if isinstance(source, StereoAudio) else None)
-    tags = []
-    if models.behaviours is not None:
-        tags = tag_transcript(transcript, models.behaviours, embeddings)
+    utts = transcript.utterances
+    sentiment, tags, checked = None, [], list(TIMELINE_BEHAVIOURS)
+    if models.text is not None and (config.sentiment.enabled or config.behaviours.enabled):
+        scores = models.text.score([u.text for u in utts], [u.speaker for u in utts], sentiment=config.sentiment.enabled, behaviours=config.behaviours.enabled)
+        if scores.sentiment is not None:
+            sentiment = call_sentiment(transcript, to_scores(scores.sentiment), models.text.model_id, config.sentiment)
+        if scores.behaviours_present is not None:
+            tags = tag_transcript(transcript, models.text.taxonomy, scores.behaviour_proba, scores.behaviours_present)
+            checked = models.text.behaviour_ids + checked
+    stage_seconds["text"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dynamics = call_dynamics(said, config.dynamics, source if isinstance(source, StereoAudio) else None)
     tags = sorted(tags + timeline_tags(dynamics), key=lambda t: (t.time_s, t.behaviour_id))
-    checked = (list(models.behaviours.behaviour_ids) if models.behaviours is not None else []) + list(TIMELINE_BEHAVIOURS)
     counts = {b: sum(t.behaviour_id == b for t in tags) for b in checked}
     time_use = call_time_use(transcript.utterances, dynamics, sentiment, info.metadata)
-    stage_seconds["behaviours"] = time.perf_counter() - t0
+    stage_seconds["dynamics"] = time.perf_counter() - t0
     return CallResult(
         info=info,
         transcript=transcript,
@@ -137,13 +182,9 @@ def process_call(
         time_use=time_use,
         behaviours=tuple(tags),
         behaviour_counts=counts,
+        text_model=models.text.model_id if models.text is not None else None,
+        redaction=redactor.options if redactor.options.enabled else None,
+        redaction_counts=dict(redacted.counts),
+        redaction_spans=tuple(redacted.audio_spans),
+        spoken_words={party: sum(len(u.text.split()) for u in said.utterances if u.speaker == party) for party in (AGENT, CUSTOMER)},
     )
-
-
-def shared_embeddings(models: Models, transcript: Transcript):
-    """Encode the utterances once when sentiment and behaviours use the same encoder."""
-    sentiment_encoder = getattr(models.sentiment, "encoder", None)
-    behaviour_encoder = getattr(models.behaviours, "encoder", None)
-    if sentiment_encoder is None or sentiment_encoder is not behaviour_encoder or not transcript.utterances:
-        return None
-    return sentiment_encoder.encode([u.text for u in transcript.utterances])

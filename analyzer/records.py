@@ -236,6 +236,14 @@ class CallResult:
     time_use: Optional[TimeUse] = None
     behaviours: Tuple[BehaviourTag, ...] = ()
     behaviour_counts: Mapping[str, int] = field(default_factory=dict)  # every behaviour checked, 0 if absent
+    text_model: Optional[str] = None  # identity of the text-model bundle that scored the call
+    # redaction: the options that ran (None: redaction off or not run), entities redacted by type,
+    # and the time spans of the redacted words per speaker (for the redacted audio copy)
+    redaction: Optional[Any] = None  # analyzer.redaction.RedactionOptions
+    redaction_counts: Mapping[str, int] = field(default_factory=dict)
+    redaction_spans: Tuple[Any, ...] = ()  # analyzer.redaction.AudioSpan
+    # words said per party, counted before redaction (a placeholder stands for several words)
+    spoken_words: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -247,7 +255,7 @@ class Failure:
     """
 
     file: str
-    stage: str  # discover | decode | transcript | metadata | transcribe | analyze
+    stage: str  # discover | decode | transcript | metadata | transcribe | analyze | store | aggregate | report
     reason: str
     call_id: Optional[str] = None
     severity: str = "error"
@@ -255,7 +263,11 @@ class Failure:
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What one ``run_batch`` did. ``exit_code`` follows the CLI's documented codes."""
+    """What one ``run_batch`` did. ``exit_code`` follows the CLI's documented codes.
+
+    failed_stages: batch stages after the calls that failed (``aggregate``, ``report``): the
+    calls are stored, but the agent comparison or the report is not up to date.
+    """
 
     batch_id: str
     out_dir: str
@@ -266,6 +278,7 @@ class BatchSummary:
     audio_s: float
     wall_s: float
     failures: Tuple[Failure, ...] = ()
+    failed_stages: Tuple[str, ...] = ()
 
     @property
     def real_time_factor(self) -> float:
@@ -274,7 +287,7 @@ class BatchSummary:
 
     @property
     def exit_code(self) -> int:
-        if self.n_failed == 0 and (self.n_ok + self.n_skipped) > 0:
+        if self.n_failed == 0 and not self.failed_stages and (self.n_ok + self.n_skipped) > 0:
             return 0
         if self.n_ok + self.n_skipped > 0:
             return 1
@@ -283,8 +296,9 @@ class BatchSummary:
     def line(self) -> str:
         rtf = self.real_time_factor
         rtf_text = f"{rtf:.3f}" if rtf == rtf else "n/a"
+        stages = "".join(f"; {stage} failed" for stage in self.failed_stages)
         return (
             f"batch {self.batch_id}: {self.n_ok} calls ok, {self.n_skipped} already done, "
-            f"{self.n_failed} failed; {self.audio_s / 3600:.2f} h audio in {self.wall_s:.1f} s "
+            f"{self.n_failed} failed{stages}; {self.audio_s / 3600:.2f} h audio in {self.wall_s:.1f} s "
             f"(real-time factor {rtf_text}); results in {self.out_dir}"
         )

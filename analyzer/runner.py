@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,16 +19,21 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 from .config import AnalyzerConfig
 from .errors import InputError
-from .ingest.audio import load_call_audio
+from .ingest.audio import load_call_audio, write_redacted_copy
 from .ingest.discover import InputFile, file_sha256, find_inputs
 from .ingest.metadata import EMPTY_METADATA, Metadata, read_metadata
 from .ingest.transcripts import TranscriptFile, read_transcript
-from .pipeline import Models, call_settings_hash, load_models, process_call
-from .records import BatchSummary, CallInfo, CallResult, Failure
+from .pipeline import Models, call_settings_hash, load_models, process_call, transcribe_calls
+from .records import BatchSummary, CallInfo, CallResult, Failure, StereoAudio, Transcript
+from .redaction import RedactingLogFilter, Redactor
+from .redaction.calls import is_stored, redact_call_id, redact_call_info, redact_failures, redacted_id_prefix
 from .store import ResultsStore
 from .tables import behaviour_rows, call_row, failure_rows, utterance_rows
 
 log = logging.getLogger("analyzer")
+
+#: at most this much call audio (seconds) is transcribed together in one group (and held in memory)
+GROUP_AUDIO_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class Progress:
 
 
 ProgressHook = Callable[[Progress], None]
+#: called with the name of each phase a batch enters: ``plan`` (finish an interrupted commit,
+#: find inputs, read the metadata, plan, the skip check), ``models``, ``process`` (the calls,
+#: staged as they finish), ``commit``, ``aggregate``, ``report``, and ``finished`` at the end
+PhaseHook = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -63,13 +73,27 @@ def new_batch_id(now: datetime) -> str:
 def plan_batch(
     inputs: Sequence[InputFile],
     metadata: Metadata,
-    stored_call_ids: Iterable[str] = (),
+    stored_call_ids: Union[Iterable[str], Callable[[List[str], List[str]], Iterable[str]]] = (),
+    redactor: Optional[Redactor] = None,
 ) -> tuple[List[PlannedCall], List[Failure]]:
     """Turn found files + metadata into calls to process and failures. Pure apart from reading
-    the input files (to hash them and parse transcripts)."""
+    the input files (to hash them and parse transcripts).
+
+    ``stored_call_ids``: the ids already stored, or a function ``(call_ids, prefixes) -> ids``
+    returning those stored among ``call_ids`` or starting with one of ``prefixes`` (what
+    :meth:`analyzer.store.ResultsStore.stored_call_ids` does), so a metadata row without a file is
+    checked against the store without reading every stored id.
+
+    Metadata is joined on the call ids as the files and the export name them; then each call's
+    identity is redacted (``redactor``, default ``Redactor()``: on): a call id in which something
+    is found becomes a pseudonym (see :func:`analyzer.redaction.calls.redact_call_id`), the source
+    path and metadata values are redacted, and so are the failures' files, call ids and reasons.
+    """
+    redactor = redactor if redactor is not None else Redactor()
     planned: List[PlannedCall] = []
     failures: List[Failure] = []
     seen: Dict[str, str] = {}
+    shown: Dict[str, str] = {}  # stored call id -> the file that has it
     for item in inputs:
         transcript = None
         try:
@@ -83,6 +107,10 @@ def plan_batch(
             except InputError as exc:
                 failures.append(Failure(item.path, exc.stage, exc.reason, exc.call_id))
                 continue
+            except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the batch
+                log.exception("%s: reading the transcript failed", item.path)
+                failures.append(Failure(item.path, "transcript", f"cannot read transcript ({type(exc).__name__}: {exc})"))
+                continue
             call_id = transcript.call_id
         else:
             call_id = Path(item.path).stem
@@ -90,25 +118,39 @@ def plan_batch(
             failures.append(Failure(item.path, "discover", f"duplicate call_id {call_id!r}: already taken by {seen[call_id]}", call_id))
             continue
         seen[call_id] = item.path
+        stored_id = redact_call_id(call_id, redactor, digest)  # the id as stored (a pseudonym where needed)
+        if transcript is not None:
+            failures.extend(dataclasses.replace(f, call_id=stored_id) if f.call_id == call_id else f for f in transcript.problems)
         meta = dict(metadata.get(call_id))
-        agent_id = meta.pop("agent_id", None) or (transcript.agent_id if transcript else None)
-        if transcript and transcript.agent_id and meta.get("agent_id") not in (None, transcript.agent_id):
-            log.warning("%s: agent_id differs between transcript and metadata; using metadata", item.path)
+        meta_agent = meta.pop("agent_id", None)
+        if transcript and transcript.agent_id and meta_agent not in (None, transcript.agent_id):
+            failures.append(Failure(item.path, "metadata", f"agent_id {transcript.agent_id!r} in the transcript differs from {meta_agent!r} "
+                                    f"in the metadata ({metadata.source}); the metadata's is used", stored_id, "warning"))
+        agent_id = meta_agent or (transcript.agent_id if transcript else None)
         if not agent_id:
             failures.append(
-                Failure(item.path, "metadata", "no agent_id: add the call to the metadata with an agent_id, or an agent_id field to its transcript", call_id)
+                Failure(item.path, "metadata", "no agent_id: add the call to the metadata with an agent_id, or an agent_id field to its transcript", stored_id)
             )
             continue
         started_at = meta.pop("started_at", None) or (transcript.started_at if transcript else None)
         extra = dict(transcript.extra) if transcript else {}
         extra.update(meta)
-        info = CallInfo(call_id, str(agent_id), item.path, item.kind, digest, started_at, extra)
+        info = redact_call_info(CallInfo(call_id, str(agent_id), item.path, item.kind, digest, started_at, extra), redactor)
+        if info.call_id in shown:  # two ids that differ only in what was redacted, same content
+            failures.append(Failure(item.path, "discover", f"duplicate call_id {info.call_id!r}: already taken by {shown[info.call_id]}", info.call_id))
+            continue
+        shown[info.call_id] = item.path
         planned.append(PlannedCall(info, item, transcript))
-    stored = set(stored_call_ids)
+    if callable(stored_call_ids):
+        unseen = [call_id for call_id in metadata.rows if call_id not in seen]
+        prefixes = [p for p in (redacted_id_prefix(call_id, redactor) for call_id in unseen) if p]
+        stored = set(stored_call_ids(unseen, prefixes)) if unseen else set()
+    else:
+        stored = set(stored_call_ids)
     for call_id in metadata.rows:
-        if call_id not in seen and call_id not in stored:
+        if call_id not in seen and not is_stored(call_id, stored, redactor):
             failures.append(Failure(metadata.source, "metadata", f"metadata row for call {call_id!r} has no recording or transcript in the inputs", call_id))
-    return planned, failures
+    return planned, list(redact_failures(failures, redactor))
 
 
 def run_batch(
@@ -121,6 +163,8 @@ def run_batch(
     force: bool = False,
     aggregate: bool = True,
     report: bool = True,
+    redactor: Optional[Redactor] = None,
+    phase_hook: Optional[PhaseHook] = None,
 ) -> BatchSummary:
     """Process every call under ``inputs`` into the results store at ``out``.
 
@@ -129,55 +173,103 @@ def run_batch(
     settings are skipped unless ``force``. With ``aggregate`` the variability outputs (agents,
     coaching, variability.json) are recomputed over every stored call at the end, and with
     ``report`` the HTML report is rewritten. Returns a
-    :class:`BatchSummary`; per-call problems are in its ``failures`` and in ``failures.parquet``,
-    never raised.
+    :class:`BatchSummary`; per-call problems are in its ``failures`` and in the ``failures`` table,
+    never raised. ``phase_hook`` is called with the name of each phase the batch enters (see
+    :data:`PhaseHook`); each phase's seconds are logged at the end.
+
+    The store (``analyzer.store``) only grows: finished calls are staged every ``flush_every``
+    calls, and the night's parts are published as new files by one commit; the skip check reads
+    the calls' keys only, for this night's call ids.
+
+    Redaction (``config.redaction``, on by default) happens before anything is stored or
+    logged: one :class:`~analyzer.redaction.Redactor` per batch (``redactor`` may be passed to
+    reuse one; its options then replace ``config.redaction``) redacts each transcript, the call
+    ids, paths and metadata values, the failures, and every line of ``analyzer.log``. With
+    ``config.redaction.audio_dir`` a redacted copy of each recording is written there.
     """
     config = config or AnalyzerConfig()
+    if redactor is not None:  # the results (and their settings hash) must say what actually ran
+        config = dataclasses.replace(config, redaction=redactor.options)
+    else:
+        redactor = Redactor(config.redaction)
     if models is not None:  # the results (and their settings hash) must say what actually ran
-        if models.sentiment is None and config.sentiment.enabled:
-            config = dataclasses.replace(config, sentiment=dataclasses.replace(config.sentiment, enabled=False))
-        if models.behaviours is None and config.behaviours.enabled:
-            config = dataclasses.replace(config, behaviours=dataclasses.replace(config.behaviours, enabled=False))
+        if models.text is None and (config.sentiment.enabled or config.behaviours.enabled):
+            config = dataclasses.replace(
+                config,
+                sentiment=dataclasses.replace(config.sentiment, enabled=False),
+                behaviours=dataclasses.replace(config.behaviours, enabled=False),
+            )
     paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
     store = ResultsStore(Path(out))
     store.lock()
-    handler = _file_log(store.log_path)
+    handler = _file_log(store.log_path, redactor)
     started = time.perf_counter()
     now = datetime.now(timezone.utc)
     batch_id = new_batch_id(now)
+    phases = _Phases(phase_hook)
     try:
         log.info("batch %s: inputs %s -> %s", batch_id, ", ".join(map(str, paths)), store.root)
+        phases.enter("plan")
         recovered = store.commit()
         if recovered:
             log.info("merged %d staged part(s) left by an interrupted run", recovered)
         found, missing = find_inputs(paths)
+        if config.redaction.audio_dir:  # redacted copies written inside an input folder are not new calls
+            copies = Path(config.redaction.audio_dir).resolve()
+            found = [f for f in found if copies not in Path(f.path).resolve().parents]
         failures: List[Failure] = [Failure(p, "discover", "path does not exist") for p in missing]
         meta = _metadata(metadata, failures)
-        planned, plan_failures = plan_batch(found, meta, store.stored_call_ids())
+        planned, plan_failures = plan_batch(found, meta, store.stored_call_ids, redactor)
         failures.extend(plan_failures)
-        done_keys = set() if force else store.done_keys()
-        settings = {kind: call_settings_hash(config, kind) for kind in {p.info.source_kind for p in planned}}
-        pending = [p for p in planned if (p.info.call_id, p.info.input_sha256, settings[p.info.source_kind]) not in done_keys]
+        done_keys = set() if force else store.done_keys([p.info.call_id for p in planned])
+        settings = {kind: call_settings_hash(config, kind, models) for kind in {p.info.source_kind for p in planned}}
+        pending = [p for p in planned if (p.info.call_id, p.info.input_sha256, settings[p.info.source_kind]) not in done_keys
+                   or (_audio_copy(p, config) is not None and not _audio_copy(p, config).exists())]
         n_skipped = len(planned) - len(pending)
         log.info("%d input file(s), %d call(s) to process, %d already done", len(found), len(pending), n_skipped)
+        phases.enter("models")
         if models is None:
             models = load_models(config, need_asr=any(p.info.source_kind == "audio" for p in pending))
-        n_ok, audio_s = _process_all(pending, models, config, settings, store, batch_id, now, failures, progress, n_skipped)
+        phases.enter("process")
+        n_ok, audio_s = _process_all(pending, models, config, settings, store, batch_id, now, failures, progress, n_skipped, redactor)
+        if n_ok:
+            try:
+                _record_taxonomy(store, models)
+            except Exception as exc:  # noqa: BLE001 - the calls are staged; say what is missing
+                log.exception("recording the taxonomy failed")
+                failures.append(Failure(str(store.root / "taxonomy.json"), "store", f"the taxonomy that tagged the calls was not recorded "
+                                        f"({type(exc).__name__}: {exc}); aggregation falls back to the shipped taxonomy's polarity"))
         wall = time.perf_counter() - started
         n_failed = sum(1 for f in failures if f.severity == "error")
-        summary = BatchSummary(batch_id, str(store.root), len(found), n_ok, n_skipped, n_failed, audio_s, wall, tuple(failures))
-        store.stage(batch_id, {"failures": failure_rows(failures, batch_id, _iso(now)), "batches": [_batch_row(summary, now, config)]})
+        summary = BatchSummary(batch_id, str(store.root), len(found), n_ok, n_skipped, n_failed, audio_s, wall, redact_failures(failures, redactor))
+        phases.enter("commit")
+        store.stage(batch_id, {"failures": failure_rows(summary.failures, batch_id, _iso(now)), "batches": [_batch_row(summary, now, config)]})
         store.commit()
-        for failure in failures:
+        for failure in summary.failures:
             log.warning("%s [%s] %s: %s", failure.severity, failure.stage, failure.file, failure.reason)
+        stage_failures = []
         if aggregate and (n_ok or n_skipped):
-            _aggregate(store, config)
+            phases.enter("aggregate")
+            stage_failures.append(_aggregate(store, config))
         if report and (n_ok or n_skipped):
-            _report(store)
+            phases.enter("report")
+            stage_failures.append(_report(store))
+        stage_failures = [f for f in stage_failures if f is not None]
+        if stage_failures:  # the calls are safe; the batch's failures and its row say what is not
+            failures.extend(stage_failures)
+            summary = dataclasses.replace(summary, failures=redact_failures(failures, redactor), failed_stages=tuple(f.stage for f in stage_failures))
+            phases.enter("commit")
+            store.stage(batch_id, {"failures": failure_rows(summary.failures, batch_id, _iso(now)), "batches": [_batch_row(summary, now, config)]})
+            store.commit()
+        phases.enter("finished")
         log.info(summary.line())
+        log.info("batch %s phases: %s", batch_id, ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.seconds.items()))
         return summary
     finally:
-        logging.getLogger("analyzer").removeHandler(handler)
+        logger = logging.getLogger("analyzer")
+        logger.removeHandler(handler)
+        for log_filter in handler.filters:
+            logger.removeFilter(log_filter)
         handler.close()
         store.unlock()
 
@@ -193,95 +285,245 @@ def _process_all(
     failures: List[Failure],
     progress: Optional[ProgressHook],
     n_skipped: int,
+    redactor: Optional[Redactor] = None,
 ) -> tuple[int, float]:
     total = len(pending) + n_skipped
     emit = progress or (lambda event: None)
     emit(Progress("start", n_skipped, total))
-    buffer: Dict[str, list] = {"calls": [], "utterances": [], "behaviours": []}
-    n_ok, audio_s, done = 0, 0.0, n_skipped
+    staged: List[tuple] = []  # (call, its rows) waiting to be staged
+    counts = {"ok": 0}
+    audio_s, done = 0.0, n_skipped
     batch_date = now.date().isoformat()
 
     def flush() -> None:
-        if buffer["calls"]:
-            store.stage(batch_id, buffer)
-            for rows in buffer.values():
-                rows.clear()
-
-    # decode the next call while the current one is transcribed (I/O and FFmpeg overlap the model)
-    with ThreadPoolExecutor(max_workers=1) as loader:
-        futures = [loader.submit(_load_source, pending[0], config)] if pending else []
+        """Stage the finished calls; if they cannot be staged together, one by one, so a call
+        whose results cannot be written becomes a failure row and costs no other call."""
+        if not staged:
+            return
+        together = {name: [row for _, rows in staged for row in rows[name]] for name in ("calls", "utterances", "behaviours")}
         try:
-            for i, call in enumerate(pending):
-                if i + 1 < len(pending):
-                    futures.append(loader.submit(_load_source, pending[i + 1], config))
-                stage = "decode" if call.info.source_kind == "audio" else "transcript"
+            store.stage(batch_id, together)
+        except Exception:  # noqa: BLE001 - find the call(s) at fault
+            log.exception("staging %d calls together failed; staging them one by one", len(staged))
+            for call, rows in staged:
                 try:
-                    source, decode_s = futures[i].result()
-                    futures[i] = None
-                    stage = "transcribe" if call.info.source_kind == "audio" else "analyze"
-                    result = process_call(call.info, source, models, config, settings[call.info.source_kind])
-                    if decode_s:
-                        result = _with_stage(result, "decode", decode_s)
-                except InputError as exc:
-                    failures.append(Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
-                    done += 1
-                    emit(Progress("failed", done, total, call.info.call_id))
-                    continue
-                except Exception as exc:  # one bad call must never stop the batch
-                    log.exception("%s: %s failed", call.input.path, stage)
-                    failures.append(Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
-                    done += 1
-                    emit(Progress("failed", done, total, call.info.call_id))
-                    continue
-                stamp = _iso(datetime.now(timezone.utc))
-                buffer["calls"].append(call_row(result, batch_id, batch_date, stamp))
-                buffer["utterances"].extend(utterance_rows(result))
-                buffer["behaviours"].extend(behaviour_rows(result))
-                n_ok += 1
-                done += 1
-                if call.info.source_kind == "audio":
-                    audio_s += result.transcript.duration_s
-                emit(Progress("done", done, total, call.info.call_id, result.transcript.duration_s))
-                log.info("done %s (%.1f s call, processed in %.1f s)", call.info.call_id, result.transcript.duration_s, result.processing_s)
-                if len(buffer["calls"]) >= config.run.flush_every:
-                    flush()
+                    store.stage(batch_id, rows)
+                except Exception as exc:  # noqa: BLE001 - one call's results must never cost the others
+                    log.exception("%s: results could not be written", call.input.path)
+                    failures.append(Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id))
+                    counts["ok"] -= 1
+        staged.clear()
+
+    def fail(call: PlannedCall, failure: Failure) -> None:
+        nonlocal done
+        failures.append(failure)
+        done += 1
+        emit(Progress("failed", done, total, call.info.call_id))
+
+    def finish(call: PlannedCall, loaded: "_Loaded", said: Optional[Transcript], transcribe_s: float) -> None:
+        """Analyse one call (its audio already transcribed when ``said`` is given) and stage it."""
+        nonlocal done, audio_s
+        stage = "transcribe" if call.info.source_kind == "audio" and said is None else "analyze"
+        try:
+            result = process_call(call.info, loaded.source, models, config, settings[call.info.source_kind], redactor, transcript=said)
+            if said is not None:
+                result = _with_stage(result, "transcribe", transcribe_s)
+            if loaded.decode_s:
+                result = _with_stage(result, "decode", loaded.decode_s)
+            copy = _audio_copy(call, config)
+            if copy is not None:
+                stage = "redact_audio"
+                t0 = time.perf_counter()
+                write_redacted_copy(call.input.path, copy, result.redaction_spans, config.audio.agent_channel, config.redaction.audio_mode)
+                result = _with_stage(result, "redact_audio", time.perf_counter() - t0)
+            stage = "store"
+            stamp = _iso(datetime.now(timezone.utc))
+            rows = {"calls": [call_row(result, batch_id, batch_date, stamp)], "utterances": utterance_rows(result),
+                    "behaviours": behaviour_rows(result)}
+        except InputError as exc:
+            return fail(call, Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
+        except Exception as exc:  # one bad call must never stop the batch
+            log.exception("%s: %s failed", call.input.path, stage)
+            return fail(call, Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
+        staged.append((call, rows))
+        counts["ok"] += 1
+        done += 1
+        if call.info.source_kind == "audio":
+            audio_s += result.transcript.duration_s
+        emit(Progress("done", done, total, call.info.call_id, result.transcript.duration_s))
+        log.info("done %s (%.1f s call, processed in %.1f s)", call.info.call_id, result.transcript.duration_s, result.processing_s)
+        if len(staged) >= config.run.flush_every:
+            flush()
+
+    # Calls go in groups of up to flush_every calls (and GROUP_AUDIO_S of audio): the audio calls
+    # of a group are transcribed together (speech packed into full windows across calls, decoded
+    # in batches while the VAD finds the next call's speech), then each call is analysed and
+    # staged on its own. A loader thread decodes the next group's recordings meanwhile.
+    queue: deque = deque()  # (call, future) loading, in order
+    upcoming = iter(pending)
+    with ThreadPoolExecutor(max_workers=1) as loader:
+
+        def load_ahead(n: int) -> bool:
+            """Keep ``n`` calls loading ahead; False when there is nothing left to load."""
+            while len(queue) < n:
+                call = next(upcoming, None)
+                if call is None:
+                    return bool(queue)
+                queue.append((call, loader.submit(_load_source, call, config)))
+            return True
+
+        try:
+            while load_ahead(1):
+                group: List[tuple] = []  # (call, loaded)
+                group_s = 0.0
+                while len(group) < max(1, config.run.flush_every) and group_s < GROUP_AUDIO_S and load_ahead(1):
+                    call, future = queue.popleft()
+                    stage = "decode" if call.info.source_kind == "audio" else "transcript"
+                    try:
+                        loaded = future.result()
+                    except InputError as exc:
+                        fail(call, Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - one bad call must never stop the batch
+                        log.exception("%s: %s failed", call.input.path, stage)
+                        fail(call, Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
+                        continue
+                    group.append((call, loaded))
+                    if isinstance(loaded.source, StereoAudio):
+                        group_s += loaded.source.duration_s
+                load_ahead(len(group))  # the next group loads while this one is transcribed
+                audio = [(i, loaded) for i, (_, loaded) in enumerate(group) if isinstance(loaded.source, StereoAudio)]
+                said = _transcribe_group([loaded.source for _, loaded in audio], models.transcriber, config, [group[i][0] for i, _ in audio])
+                recognised = {i: result for (i, _), result in zip(audio, said)}
+                for i, (call, loaded) in enumerate(group):
+                    result = recognised.get(i)
+                    if isinstance(result, BaseException):
+                        fail(call, Failure(call.input.path, "transcribe", f"{type(result).__name__}: {result}", call.info.call_id))
+                    elif result is None:
+                        finish(call, loaded, None, 0.0)
+                    else:
+                        finish(call, loaded, *result)
         finally:
+            for _, future in queue:
+                future.cancel()
             flush()  # also on interrupt: what finished is kept for the next run
     emit(Progress("end", done, total))
-    return n_ok, audio_s
+    return counts["ok"], audio_s
 
 
-def _aggregate(store: ResultsStore, config: AnalyzerConfig) -> None:
-    """Recompute the variability outputs over everything stored; a problem there is logged and
-    never fails the batch (the per-call results are already safe)."""
-    from .errors import AnalyzerError
+class _Phases:
+    """Tells the progress hook when the batch enters a phase, and adds up each phase's time."""
+
+    def __init__(self, hook: Optional[PhaseHook]):
+        self.hook = hook
+        self.seconds: Dict[str, float] = {}
+        self.current: Optional[str] = None
+        self.since = time.perf_counter()
+
+    def enter(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.current is not None:
+            self.seconds[self.current] = self.seconds.get(self.current, 0.0) + now - self.since
+        self.current, self.since = phase, now
+        if self.hook is not None:
+            self.hook(phase)
+
+
+def _aggregate(store: ResultsStore, config: AnalyzerConfig) -> Optional[Failure]:
+    """Recompute the variability outputs over everything stored. A problem there never costs
+    the batch's calls (they are already stored); it is returned as the stage's failure."""
     from .variability.aggregate import aggregate
 
     try:
         aggregate(store.root, config.aggregate)
-    except AnalyzerError as exc:
-        log.warning("aggregation skipped: %s", exc)
-    except Exception:  # noqa: BLE001 - the batch's results must survive any aggregation bug
-        log.exception("aggregation failed")
+    except Exception as exc:  # noqa: BLE001 - the batch's results must survive any aggregation bug
+        log.exception("aggregate failed")
+        return Failure(str(store.root), "aggregate", f"agents, coaching and variability.json were not updated: {_reason(exc)}")
+    return None
 
 
-def _report(store: ResultsStore) -> None:
-    """Rewrite the HTML report; a problem there is logged and never fails the batch."""
-    from .report.writer import write_report
+def _report(store: ResultsStore) -> Optional[Failure]:
+    """Rewrite the HTML report; a problem there is returned as the stage's failure."""
+    from .report import writer
 
     try:
-        write_report(store.root)
-    except Exception:  # noqa: BLE001 - the batch's results must survive any report bug
+        writer.write_report(store.root)
+    except Exception as exc:  # noqa: BLE001 - the batch's results must survive any report bug
         log.exception("report failed")
+        return Failure(str(store.root / "report"), "report", f"the report was not updated: {_reason(exc)}")
+    return None
 
 
-def _load_source(call: PlannedCall, config: AnalyzerConfig):
+def _reason(exc: BaseException) -> str:
+    from .errors import AnalyzerError
+
+    return str(exc) if isinstance(exc, AnalyzerError) else f"{type(exc).__name__}: {exc}"
+
+
+def _record_taxonomy(store: ResultsStore, models: Models) -> None:
+    """Record the taxonomy that tagged this run's calls (ids, names, polarity) in the results
+    directory, for aggregation and the report (``taxonomy.json``)."""
+    import json
+
+    from .results import TAXONOMY_FILE, taxonomy_record
+
+    taxonomy = getattr(models.text, "taxonomy", None)
+    if taxonomy is None:
+        return
+    path = store.root / TAXONOMY_FILE
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, ValueError):
+        previous = None
+    store.write_json(TAXONOMY_FILE, taxonomy_record(taxonomy, previous if isinstance(previous, dict) else None))
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A call's content, loaded on the loader thread: decoded audio or the parsed transcript."""
+
+    source: Union[StereoAudio, Transcript]
+    decode_s: float = 0.0
+
+
+def _load_source(call: PlannedCall, config: AnalyzerConfig) -> _Loaded:
     """Decode audio (or take the parsed transcript). Runs in the loader thread."""
     if call.transcript is not None:
-        return call.transcript.transcript, 0.0
+        return _Loaded(call.transcript.transcript)
     t0 = time.perf_counter()
     audio = load_call_audio(call.input.path, config.audio.agent_channel)
-    return audio, time.perf_counter() - t0
+    return _Loaded(audio, time.perf_counter() - t0)
+
+
+def _transcribe_group(audios: Sequence[StereoAudio], transcriber, config: AnalyzerConfig, calls: Sequence[PlannedCall]) -> list:
+    """Transcribe the audio calls of a group together. Returns, per call, ``(transcript,
+    seconds)`` (the group's time shared by audio duration) or the exception that call raised:
+    when the group fails, its calls are transcribed one by one, so a bad call costs no other
+    call its transcript."""
+    if not audios:
+        return []
+    t0 = time.perf_counter()
+    try:
+        transcripts = transcribe_calls(audios, transcriber, config)
+    except Exception as exc:  # noqa: BLE001 - find the call(s) at fault
+        if len(audios) == 1:
+            log.exception("%s: transcribe failed", calls[0].input.path)
+            return [exc]
+        log.warning("transcribing %d calls together failed (%s: %s); transcribing them one by one", len(audios), type(exc).__name__, exc)
+        return [_transcribe_group([audio], transcriber, config, [call])[0] for audio, call in zip(audios, calls)]
+    seconds = time.perf_counter() - t0
+    total_s = sum(a.duration_s for a in audios) or 1.0
+    return [(t, seconds * a.duration_s / total_s) for t, a in zip(transcripts, audios)]
+
+
+def _audio_copy(call: PlannedCall, config: AnalyzerConfig) -> Optional[Path]:
+    """Where the redacted copy of an audio call goes (``config.redaction.audio_dir``), or None:
+    named by the stored call id (never the raw file name), with the original's extension."""
+    folder = config.redaction.audio_dir
+    if not folder or call.info.source_kind != "audio":
+        return None
+    name = call.info.call_id.replace("/", "_").replace("\\", "_").replace("\0", "_")
+    return Path(folder) / f"{name}{Path(call.input.path).suffix}"
 
 
 def _with_stage(result: CallResult, stage: str, seconds: float) -> CallResult:
@@ -318,6 +560,7 @@ def _batch_row(summary: BatchSummary, now: datetime, config: AnalyzerConfig) -> 
         "n_failed": summary.n_failed,
         "audio_s": round(summary.audio_s, 3),
         "wall_s": round(summary.wall_s, 3),
+        "failed_stages": ",".join(summary.failed_stages),
         "config": json.dumps(dataclasses.asdict(config), default=str),
     }
 
@@ -326,11 +569,17 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _file_log(path: Path) -> logging.Handler:
+def _file_log(path: Path, redactor: Optional[Redactor] = None) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("analyzer")
+    if redactor is not None and redactor.options.enabled:
+        # every line, tracebacks included: on the file's handler, and on the logger while the
+        # batch runs, so any handler an application or notebook attached sees redacted records
+        log_filter = RedactingLogFilter(redactor)
+        handler.addFilter(log_filter)
+        logger.addFilter(log_filter)
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)

@@ -1,7 +1,8 @@
 """Score text without audio: for researchers, and for checking the models.
 
 Input lines (JSONL): ``{"id": ..., "text": ..., "speaker": "agent"|"customer"}`` (speaker
-optional). Output lines keep ``id`` (and ``speaker``) and add ``sentiment_label``,
+optional; agent lines are scored for the agent's tone, the rest as customer sentiment). Output
+lines keep ``id`` (and ``speaker``) and add ``sentiment_label``,
 ``sentiment`` (P(positive) - P(negative)), ``sentiment_index`` (0-100), the probabilities
 ``negative``, ``neutral``, ``positive``, and ``behaviours``: the ids of the behaviours present
 (only the speaker's party's behaviours when ``speaker`` is given).
@@ -15,24 +16,23 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from .config import AnalyzerConfig
 from .errors import InputError
-from .sentiment.model import to_scores
+from .sentiment.trajectory import to_scores
 
 
-def score_texts(items: Iterable[Mapping[str, Any]], sentiment_model, behaviour_model=None) -> List[Dict[str, Any]]:
-    """Score records that have ``text`` (and optionally ``id``, ``speaker``); returns new dicts."""
+def score_texts(items: Iterable[Mapping[str, Any]], text_models, behaviours: bool = True) -> List[Dict[str, Any]]:
+    """Score records that have ``text`` (and optionally ``id``, ``speaker``); returns new dicts.
+    Agent lines get the agent-tone head, customer lines and lines without a speaker the
+    customer-sentiment head; one encoder pass for sentiment and behaviours."""
     items = list(items)
     texts = [str(item["text"]) for item in items]
-    embeddings = None
-    encoder = getattr(sentiment_model, "encoder", None)
-    if texts and encoder is not None and encoder is getattr(behaviour_model, "encoder", None):
-        embeddings = encoder.encode(texts)
-    scores = to_scores(sentiment_model.predict_proba(texts, embeddings))
+    speakers = [item.get("speaker") for item in items]
+    scores = text_models.score(texts, speakers, sentiment=True, behaviours=behaviours)
+    sentiment = to_scores(scores.sentiment)
     found = [[] for _ in items]
-    if behaviour_model is not None and texts:
-        _, present = behaviour_model.present(texts, [item.get("speaker") for item in items], embeddings)
-        found = [[bid for bid, on in zip(behaviour_model.behaviour_ids, row) if on] for row in present]
+    if scores.behaviours_present is not None:
+        found = [[bid for bid, on in zip(text_models.behaviour_ids, row) if on] for row in scores.behaviours_present]
     out = []
-    for item, score, behaviours in zip(items, scores, found):
+    for item, score, tags in zip(items, sentiment, found):
         row = {k: item[k] for k in ("id", "speaker") if k in item}
         row.update(
             sentiment_label=score.label,
@@ -41,7 +41,7 @@ def score_texts(items: Iterable[Mapping[str, Any]], sentiment_model, behaviour_m
             negative=score.negative,
             neutral=score.neutral,
             positive=score.positive,
-            behaviours=behaviours,
+            behaviours=tags,
         )
         out.append(row)
     return out
@@ -76,23 +76,17 @@ def score_jsonl(
     in_path: Union[str, Path],
     out_path: Union[str, Path],
     config: Optional[AnalyzerConfig] = None,
-    sentiment_model=None,
-    behaviour_model=None,
+    text_models=None,
 ) -> int:
     """Score every line of ``in_path`` into ``out_path``; returns the number of lines written.
-    Models not passed are loaded from ``config`` (behaviours only if enabled there)."""
+    The text models are loaded from ``config`` unless passed (behaviours only if enabled there)."""
     items = read_jsonl(in_path)
     config = config or AnalyzerConfig()
-    encoders: dict = {}
-    if sentiment_model is None:
-        from .sentiment.model import load_sentiment_model
+    if text_models is None:
+        from .textmodels.bundle import load_text_models
 
-        sentiment_model = load_sentiment_model(config.sentiment, encoders)
-    if behaviour_model is None and config.behaviours.enabled:
-        from .behaviours.model import load_behaviour_model
-
-        behaviour_model = load_behaviour_model(config.behaviours, config.sentiment, encoders)
-    rows = score_texts(items, sentiment_model, behaviour_model)
+        text_models = load_text_models(config.text)
+    rows = score_texts(items, text_models, behaviours=config.behaviours.enabled)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp")

@@ -47,6 +47,9 @@ print(f"\nteam ({h['n_ranked_agents']} ranked agents): top quartile vs average -
       f"bottom quartile to average - team AHT {h['opportunity']['aht_team_change_pct']['value']:+.1f}%")
 PY
 echo
-echo "demo: results are in $DEMO/results/ (calls, utterances, behaviours, agents, coaching .parquet; variability.json; analyzer.log)"
+echo "demo: the simulated team, measured vs the simulator's truth (scripts/check_demo_truth.py)"
+.venv/bin/python scripts/check_demo_truth.py "$DEMO/results" "$DEMO/simulated/truth.json"
+echo
+echo "demo: results are in $DEMO/results/ (calls/, utterances/, behaviours/ datasets; agents, coaching .parquet; variability.json; analyzer.log)"
 echo "demo: report: $(cd "$DEMO/results/report" && pwd)/index.html"
 exit $status

@@ -1,11 +1,13 @@
 #!/usr/bin/env python
-"""Evaluate the behaviour classifier on held-out real data against the keyword-rule baseline.
+"""Evaluate a text-model bundle's behaviour heads on held-out data.
 
-    python scripts/evaluate_behaviours.py [--model models/behaviours] [--csv ours.csv]
+    python scripts/evaluate_behaviours.py [--model models/text] [--csv ours.csv] [--simulator-seeds 3]
 
-Prints precision, recall and F1 per behaviour that has real held-out labels (Switchboard
-conversations, EPITOME posts, politeness requests: the test split by a fixed hash, never trained
-on), for the classifier and for the taxonomy's keyword rules, measured in the same run.
+Per behaviour: the threshold and its calibration precision / recall; precision / recall on the
+test split of the project's labelled lines and USS agent turns, on the independently written
+hold-out lines (the keyword rules on the same rows), on real labelled data where the taxonomy maps
+it; the share of realistic service-agent turns (USS test dialogues) carrying the tag; and the demo
+simulator's per-agent measured vs true behaviour rates.
 """
 
 from __future__ import annotations
@@ -17,25 +19,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.behaviours.evaluate import beats_keywords, evaluate_behaviours, results_table  # noqa: E402
-from analyzer.behaviours.model import load_behaviour_model  # noqa: E402
 from analyzer.behaviours.training import BehaviourTrainingArguments, training_rows  # noqa: E402
-from analyzer.config import BehaviourOptions, SentimentOptions  # noqa: E402
+from analyzer.config import TextOptions  # noqa: E402
+from analyzer.model_files import shared_data_dir  # noqa: E402
+from analyzer.textmodels.bundle import load_text_models  # noqa: E402
+from analyzer.textmodels.evaluate import behaviour_table, evaluate_behaviours, simulator_agreement, simulator_table  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--csv", type=Path)
+    parser.add_argument("--data", type=Path, default=shared_data_dir())
+    parser.add_argument("--model", default=None, help="bundle directory (default: models/text)")
+    parser.add_argument("--csv", type=Path, help="your labelled utterances (text,behaviour,label); their test split is evaluated too")
+    parser.add_argument("--simulator-seeds", type=int, default=3)
     args = parser.parse_args()
-    model = load_behaviour_model(BehaviourOptions(model=args.model), SentimentOptions())
-    table = training_rows(model.taxonomy, args.data, args.csv, BehaviourTrainingArguments())
-    results = evaluate_behaviours(model.classifier, model.encoder, model.taxonomy, table)
-    print(results_table(results))
-    behind = beats_keywords(results)
-    print("\nclassifier beats the keyword rules on every behaviour with held-out labels" if not behind
-          else f"\nclassifier does NOT beat the keywords on: {', '.join(behind)}")
+    models = load_text_models(TextOptions(model=args.model))
+    data = args.data if args.data.is_dir() else None
+    table = training_rows(models.taxonomy, data, args.csv, BehaviourTrainingArguments())
+    print(f"model {models.model_id}")
+    print(behaviour_table(evaluate_behaviours(models, table, data)))
+    if args.simulator_seeds:
+        print()
+        print(simulator_table(simulator_agreement(models, seeds=tuple(range(args.simulator_seeds)))))
 
 
 if __name__ == "__main__":

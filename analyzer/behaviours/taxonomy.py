@@ -1,4 +1,5 @@
-"""The behaviour taxonomy: a YAML file QA teams edit (``models/behaviours/taxonomy.yaml``)."""
+"""The behaviour taxonomy: a YAML file QA teams edit (``models/text/taxonomy.yaml``, part of the
+text-model bundle)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class Taxonomy:
 
 
 def default_taxonomy_path() -> Path:
-    return shipped_model("behaviours") / "taxonomy.yaml"
+    return shipped_model("text") / "taxonomy.yaml"
 
 
 def load_taxonomy(path: Optional[str | Path] = None) -> Taxonomy:

@@ -1,20 +1,18 @@
-"""``train_behaviours``: rebuild the behaviour classifier from the taxonomy file (one call from
-the CLI, a script or a notebook)."""
+"""``train_behaviours``: refit the behaviour heads of a text-model bundle after editing its
+taxonomy (one call from the CLI, a script or a notebook). The bundle's fine-tuned encoder and
+sentiment heads are kept; only the behaviour heads and their thresholds are new."""
 
 from __future__ import annotations
 
-import shutil
+import json
 import time
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-from ..adapters.hf_text import DEFAULT_ENCODER_NAME, SentenceEncoder
-from ..config import SentimentOptions
-from ..model_files import shared_data_dir, shipped_model
-from .evaluate import evaluate_behaviours
-from .model_card import write_model_card
+from ..config import TextOptions
+from ..model_files import shared_data_dir
 from .taxonomy import load_taxonomy
-from .training import BehaviourTrainingArguments, train_behaviour_classifier
+from .training import BehaviourTrainingArguments, fit_behaviour_classifier, training_rows
 
 
 def train_behaviours(
@@ -24,48 +22,53 @@ def train_behaviours(
     csv: Optional[str | Path] = None,
     use_shared_data: bool = True,
     evaluate: bool = True,
-    encoder: Optional[str] = None,
+    base: Optional[str | Path] = None,
     args: BehaviourTrainingArguments = BehaviourTrainingArguments(),
     log: Callable[[str], None] = print,
 ) -> Dict[str, object]:
-    """Train heads for every behaviour in ``taxonomy`` (default ``models/behaviours/taxonomy.yaml``)
-    and write them with the taxonomy to ``out`` (default ``models/behaviours``). Real data from
-    ``data_dir`` (default ``../shared/data``) is used where the taxonomy maps it, and held-out
-    evaluation against the keyword rules is written to config.json and MODEL_CARD.md."""
-    out = Path(out) if out is not None else shipped_model("behaviours")
-    taxonomy_path = Path(taxonomy) if taxonomy is not None else out / "taxonomy.yaml"
+    """Fit heads for every behaviour in ``taxonomy`` on the encoder of the bundle ``base``
+    (default: the shipped ``models/text``) and write the bundle with the new heads and taxonomy
+    to ``out`` (default: ``base`` itself). Training rows: the taxonomy's examples and near misses,
+    the project's labelled service lines (for the default behaviours), real data where the
+    taxonomy maps it (``data_dir``, default ``../shared/data``) and ``csv`` (text,behaviour,label).
+    Returns the bundle's behaviour metadata with the held-out evaluation."""
+    from ..textmodels.bundle import TAXONOMY_FILE, TextModels, bundle_dir
+    from ..textmodels.evaluate import evaluate_behaviours, simulator_agreement
+    from ..textmodels.model_card import write_model_card
+
+    base_dir = bundle_dir(TextOptions(model=None if base is None else str(base)))
+    out = Path(out) if out is not None else base_dir
+    taxonomy_path = Path(taxonomy) if taxonomy is not None else (out / TAXONOMY_FILE if (out / TAXONOMY_FILE).exists() else base_dir / TAXONOMY_FILE)
     tax = load_taxonomy(taxonomy_path)
     data = Path(data_dir) if data_dir is not None else shared_data_dir()
     if not use_shared_data or not data.is_dir():
         if use_shared_data:
-            log(f"no shared data at {data}: training on the taxonomy examples (and CSV) only")
+            log(f"no shared data at {data}: training on the taxonomy examples, the project's lines (and CSV) only")
         data = None
-    text = SentimentOptions()
-    model_encoder = SentenceEncoder.load(encoder, text.backend, text.compute_type, text.max_length, text.batch_size, text.threads)
+    models = TextModels.from_directory(base_dir)
     started = time.perf_counter()
-    classifier, table = train_behaviour_classifier(model_encoder, tax, data, Path(csv) if csv else None, args, log)
+    table = training_rows(tax, data, Path(csv) if csv else None, args)
+    classifier = fit_behaviour_classifier(models.encoder, tax, table, args, log)
     train_s = time.perf_counter() - started
-    evaluation = evaluate_behaviours(classifier, model_encoder, tax, table) if evaluate else {}
-    out.mkdir(parents=True, exist_ok=True)
-    if taxonomy_path.resolve() != (out / "taxonomy.yaml").resolve():
-        shutil.copyfile(taxonomy_path, out / "taxonomy.yaml")
+    config = {k: v for k, v in models.config.items() if k not in ("behaviours", "taxonomy_sha256")}
     counts = table[table.split == "train"].groupby("behaviour").label.agg(["sum", "count"])
-    config = {
-        "encoder": encoder or DEFAULT_ENCODER_NAME,
-        "encoder_backend": text.backend,
-        "encoder_compute_type": text.compute_type,
-        "max_length": text.max_length,
-        "taxonomy_sha256": tax.sha256,
-        "training_data": {
-            "shared_data": data is not None,
-            "csv": Path(csv).name if csv else None,
-            "rows": {b: {"positive": int(counts.loc[b, "sum"]), "total": int(counts.loc[b, "count"])} for b in counts.index},
-        },
-        "train_seconds": round(train_s, 1),
-        "training_arguments": {k: getattr(args, k) for k in args.__dataclass_fields__},
-        "evaluation": evaluation,
+    config["behaviour_training"] = {
+        "shared_data": data is not None,
+        "csv": Path(csv).name if csv else None,
+        "arguments": {k: getattr(args, k) for k in args.__dataclass_fields__},
+        "rows": {b: {"positive": int(counts.loc[b, "sum"]), "total": int(counts.loc[b, "count"])} for b in counts.index},
+        "seconds": round(train_s, 1),
     }
-    classifier.save(out, config)
-    write_model_card(out, config, classifier, tax)
+    trained = TextModels(models.encoder, models.customer, models.agent, classifier, tax, models.model_id, config)
+    evaluation = dict(config.get("evaluation", {}))
+    if evaluate:
+        evaluation["behaviours"] = evaluate_behaviours(trained, table, data)
+        evaluation["simulator"] = simulator_agreement(trained, seeds=(0,))
+    else:
+        evaluation.pop("behaviours", None)
+        evaluation.pop("simulator", None)
+    trained.save(out, base_dir / "encoder", {"evaluation": evaluation})
+    saved = json.loads((out / "config.json").read_text())
+    write_model_card(out, saved)
     log(f"wrote {out}")
-    return config
+    return {**saved["behaviours"], "evaluation": evaluation.get("behaviours", {})}

@@ -3,7 +3,7 @@
 Known columns (all optional except ``call_id``): agent_id, started_at, queue, csat (1-5 survey
 score, blank when not surveyed), handle_seconds, hold_seconds, acw_seconds, transferred; fcr
 (first-contact resolution, true/false) is also read as a boolean.
-Any other column is kept and written to ``calls.parquet`` as is. A bad value is recorded as a
+Any other column is kept and written to the ``calls`` table as is. A bad value is recorded as a
 problem naming the file, call and column, and that value is left blank; the call still runs.
 """
 
@@ -16,11 +16,13 @@ from typing import Any, Dict, Mapping, Tuple
 
 from ..errors import InputError
 from ..records import Failure
+from ..schema import CALLS
 
-NUMERIC_COLUMNS = ("handle_seconds", "hold_seconds", "acw_seconds")
-TEXT_COLUMNS = ("agent_id", "started_at", "queue")
-KNOWN_COLUMNS = ("call_id",) + TEXT_COLUMNS + ("csat",) + NUMERIC_COLUMNS + ("transferred",)
-BOOLEAN_COLUMNS = ("transferred", "fcr")
+C = CALLS.c  # names and types declared in analyzer/schema.py
+NUMERIC_COLUMNS = (C.handle_seconds, C.hold_seconds, C.acw_seconds)
+TEXT_COLUMNS = (C.agent_id, C.started_at, C.queue)
+KNOWN_COLUMNS = (C.call_id,) + TEXT_COLUMNS + (C.csat,) + NUMERIC_COLUMNS + (C.transferred,)
+BOOLEAN_COLUMNS = (C.transferred, C.fcr)
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -59,12 +61,12 @@ def read_metadata(path: str | Path) -> Metadata:
 
 def validate_metadata(records: list[Mapping[str, Any]], source: str = "metadata") -> Metadata:
     """Normalise metadata rows; usable from notebooks on in-memory records."""
-    if records and "call_id" not in records[0]:
+    if records and C.call_id not in records[0]:
         raise InputError(source, "metadata has no 'call_id' column", stage="metadata")
     rows: Dict[str, Dict[str, Any]] = {}
     problems: list[Failure] = []
     for line, record in enumerate(records, start=2):
-        call_id = _clean_text(record.get("call_id"))
+        call_id = _clean_text(record.get(C.call_id))
         if call_id is None:
             problems.append(Failure(source, "metadata", f"row {line}: blank call_id; row ignored", severity="warning"))
             continue
@@ -73,7 +75,7 @@ def validate_metadata(records: list[Mapping[str, Any]], source: str = "metadata"
             continue
         row: Dict[str, Any] = {}
         for column, value in record.items():
-            if column == "call_id":
+            if column == C.call_id:
                 continue
             try:
                 row[column] = _convert(column, value)
@@ -84,10 +86,16 @@ def validate_metadata(records: list[Mapping[str, Any]], source: str = "metadata"
     return Metadata(source=source, rows=rows, problems=tuple(problems))
 
 
+def convert_value(column: str, value: Any) -> Any:
+    """A metadata value of ``column`` as stored (known columns validated; ValueError says why
+    a value cannot be used). Shared by the metadata export and top-level transcript fields."""
+    return _convert(column, value)
+
+
 def _convert(column: str, value: Any) -> Any:
     if column in TEXT_COLUMNS:
         return _clean_text(value)
-    if column == "csat":
+    if column == C.csat:
         number = _number(value)
         if number is not None and not 1 <= number <= 5:
             raise ValueError(f"csat {value!r} is outside the 1-5 survey scale")
@@ -131,13 +139,22 @@ def _number(value: Any) -> Any:
     value = _blank_to_none(value)
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
     try:
         number = float(value)
+    except OverflowError:
+        raise ValueError("the number is too large") from None
     except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(f"{_short(value)} is not a number") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")
     return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _boolean(value: Any) -> Any:
@@ -149,4 +166,4 @@ def _boolean(value: Any) -> Any:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not true/false")
+    raise ValueError(f"{_short(value)} is not true/false")

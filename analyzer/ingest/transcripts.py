@@ -17,10 +17,11 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ..errors import InputError
-from ..records import AGENT, CUSTOMER, Transcript, Utterance, Word
+from ..records import AGENT, CUSTOMER, Failure, Transcript, Utterance, Word
+from .metadata import convert_value
 
 SPEAKER_ALIASES = {
     "agent": AGENT,
@@ -31,6 +32,9 @@ SPEAKER_ALIASES = {
     "client": CUSTOMER,
 }
 _RESERVED = {"call_id", "agent_id", "started_at", "utterances", "duration"}
+#: no call lasts longer: times beyond it are errors in the file (and would make every
+#: timeline computation and chart meaningless)
+MAX_CALL_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TranscriptFile:
     started_at: Optional[str]
     extra: Mapping[str, Any]
     transcript: Transcript
+    problems: Tuple[Failure, ...] = ()  # warnings: top-level values left blank, and why
 
 
 def read_transcript(path: str | Path) -> TranscriptFile:
@@ -64,10 +69,14 @@ def parse_transcript(data: Any, source: str, default_call_id: str) -> Transcript
     """Validate an already-decoded transcript object (used for files and in-memory data)."""
 
     def bad(reason: str) -> InputError:
-        return InputError(source, reason, stage="transcript", call_id=_text(data.get("call_id")) if isinstance(data, dict) else None)
+        call_id = data.get("call_id") if isinstance(data, dict) else None
+        return InputError(source, reason, stage="transcript", call_id=_text(call_id) if _is_id(call_id) else None)
 
     if not isinstance(data, dict):
         raise bad("transcript must be a JSON object with an 'utterances' list")
+    for key in ("call_id", "agent_id"):
+        if not _is_id(data.get(key)):
+            raise bad(f"'{key}' must be text or a number, got {type(data.get(key)).__name__}")
     items = data.get("utterances")
     if not isinstance(items, list):
         raise bad("missing 'utterances' list")
@@ -81,25 +90,58 @@ def parse_transcript(data: Any, source: str, default_call_id: str) -> Transcript
         start, end = _seconds(item.get("start")), _seconds(item.get("end"))
         if start is None or end is None:
             raise bad(f"utterance {i}: 'start' and 'end' must be numbers of seconds")
+        if not (0 <= start <= MAX_CALL_S and 0 <= end <= MAX_CALL_S):
+            raise bad(f"utterance {i}: 'start' and 'end' must be seconds from the start of the call, between 0 and {MAX_CALL_S:.0f}")
         if end < start:
             raise bad(f"utterance {i}: ends at {end} before it starts at {start}")
         text = item.get("text")
         if not isinstance(text, str):
             raise bad(f"utterance {i}: 'text' must be a string")
-        words = tuple(_words(item.get("words") or [], i, bad))
+        raw_words = item.get("words") or []
+        if not isinstance(raw_words, list):
+            raise bad(f"utterance {i}: 'words' must be a list of word objects")
+        words = tuple(_words(raw_words, i, bad))
         confidence = _seconds(item.get("confidence"))
         utterances.append(Utterance(speaker, start, end, text.strip(), words, confidence))
     utterances.sort(key=lambda u: (u.start_s, u.end_s))
-    duration = _seconds(data.get("duration"))
-    if duration is None:
-        duration = max((u.end_s for u in utterances), default=0.0)
     call_id = _text(data.get("call_id")) or default_call_id
+    problems: List[Failure] = []
+
+    def warn(key: str, reason: str) -> None:
+        problems.append(Failure(source, "transcript", f"field {key}: {reason}; value left blank", call_id, "warning"))
+
+    last_end = max((u.end_s for u in utterances), default=0.0)
+    duration = _seconds(data.get("duration"))
+    if data.get("duration") is not None and (duration is None or not last_end <= duration <= MAX_CALL_S):
+        warn("duration", f"{_show(data.get('duration'))} is not a number of seconds between the last utterance's end ({last_end:g}) "
+                         f"and {MAX_CALL_S:.0f}; the last utterance's end is used")
+        duration = None
+    if duration is None:
+        duration = last_end
+    started_at = data.get("started_at")
+    if started_at is not None and not isinstance(started_at, str):
+        warn("started_at", f"{_show(started_at)} is not an ISO 8601 time")
+        started_at = None
+    extra = {}
+    for key, value in data.items():
+        if key in _RESERVED:
+            continue
+        if not str(key).strip():
+            continue  # a blank key cannot be a column
+        if not _is_scalar(value):
+            continue  # nested values (lists, objects) are not kept as columns
+        try:
+            extra[key] = convert_value(key, value)
+        except ValueError as exc:
+            warn(key, str(exc))
+            extra[key] = None
     return TranscriptFile(
         call_id=call_id,
         agent_id=_text(data.get("agent_id")),
-        started_at=_text(data.get("started_at")),
-        extra={k: v for k, v in data.items() if k not in _RESERVED and _is_scalar(v)},
+        started_at=_text(started_at),
+        extra=extra,
         transcript=Transcript(tuple(utterances), duration_s=float(duration), asr_model=None),
+        problems=tuple(problems),
     )
 
 
@@ -120,7 +162,10 @@ def _words(items: list, index: int, bad) -> list[Word]:
 def _seconds(value: Any) -> Optional[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
     return value if math.isfinite(value) else None
 
 
@@ -129,6 +174,15 @@ def _text(value: Any) -> Optional[str]:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _is_id(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_scalar(value: Any) -> bool:

@@ -6,6 +6,11 @@
 - User Satisfaction Simulation (research use): user turns in task dialogues rated 1-5 for
   satisfaction; mean <= 2 -> negative, >= 4 -> positive, else neutral. Dialogue-level OVERALL
   satisfaction is a CSAT proxy. Split by dialogue with a fixed hash (15% test, 15% validation).
+- TweetEval sentiment (SemEval-2017 Task 4A; research use): tweets labelled negative / neutral /
+  positive; TweetEval's validation and test, train rebuilt from the SemEval files (see SOURCE.txt).
+- GoEmotions (Apache-2.0): Reddit comments with 27 emotions; the official sentiment groups give
+  3-way labels (only positive -> positive, only negative -> negative, only neutral -> neutral;
+  ambiguous-only or mixed comments are dropped). Official train/validation/test split.
 - A team's own CSV with columns ``text,label`` (label negative/neutral/positive, or neg/neu/pos),
   optional ``split`` (train/validation/test); rows without a split are assigned by text hash.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -54,6 +59,41 @@ def dailydialog(data_dir: Path):
             "text": df["utterance"].str.strip(),
             "label": df["emotion"].map(DAILYDIALOG_MAP),
         }
+    )
+    return out[out.label.notna() & (out.text != "")].reset_index(drop=True)
+
+
+def tweeteval(data_dir: Path):
+    """DataFrame: split, dialogue (the tweet's row key), idx, text, label."""
+    import pandas as pd
+
+    df = pd.read_csv(Path(data_dir) / "tweeteval_sentiment" / "tweeteval_sentiment.tsv.gz", sep="\t", keep_default_na=False, dtype=str)
+    out = pd.DataFrame(
+        {"split": df["split"], "dialogue": "tweet:" + df["split"] + ":" + df["idx"], "idx": 0, "text": df["text"].str.strip(), "label": df["label"]}
+    )
+    return out[out.label.isin(SENTIMENT_LABELS) & (out.text != "")].reset_index(drop=True)
+
+
+def goemotions(data_dir: Path):
+    """DataFrame: split, dialogue (comment id), idx, text, label, emotions (comma-separated)."""
+    import pandas as pd
+
+    df = pd.read_csv(Path(data_dir) / "goemotions" / "goemotions.tsv.gz", sep="\t", keep_default_na=False, dtype=str)
+    groups = df["sentiment_groups"].str.split(",").apply(lambda g: {x.strip() for x in g if x.strip()})
+
+    def label(found: set) -> Optional[str]:
+        found = found - {"neutral"} if found - {"neutral"} else found
+        if found == {"positive"}:
+            return "positive"
+        if found == {"negative"}:
+            return "negative"
+        if found == {"neutral"}:
+            return "neutral"
+        return None  # ambiguous-only or mixed
+
+    out = pd.DataFrame(
+        {"split": df["split"], "dialogue": "goemotions:" + df["comment_id"], "idx": 0, "text": df["text"].str.strip(),
+         "label": groups.apply(label), "emotions": df["emotions"]}
     )
     return out[out.label.notna() & (out.text != "")].reset_index(drop=True)
 

@@ -1,19 +1,15 @@
 """A linear classification head over sentence embeddings, with scikit-learn conventions.
 
-Learned attributes end in ``_``; the label list and calibration travel with the weights, which
-are stored as safetensors plus JSON (never pickle).
+Learned attributes end in ``_``; the label list and calibration travel with the weights
+(``to_tensors`` for safetensors, ``to_meta`` for JSON: never pickle), inside a text-model bundle.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
-HEAD_FILE = "head.safetensors"
-CONFIG_FILE = "config.json"
 FORMAT = "analyzer-linear-head/1"
 
 
@@ -65,21 +61,38 @@ class LinearHead:
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
 
-    def calibrate(self, X: np.ndarray, y: Sequence[str], reference: Optional[str] = None, grid: Optional[np.ndarray] = None) -> "LinearHead":
-        """Choose per-class logit biases (``reference`` class fixed at 0) maximising macro-F1.
+    def calibrate(
+        self,
+        X: np.ndarray,
+        y: Sequence[str],
+        reference: Optional[str] = None,
+        grid: Optional[np.ndarray] = None,
+        groups: Optional[Sequence[str]] = None,
+        objective: str = "macro_f1",
+    ) -> "LinearHead":
+        """Choose per-class logit biases (``reference`` class fixed at 0) maximising
+        ``objective``: ``"macro_f1"`` or ``"macro_recall"`` (balanced accuracy: the mean of the
+        per-class recalls, indifferent to how common each class is). With ``groups`` (e.g. the
+        corpus of each row) the mean over the groups, so the biases suit several domains at once
+        rather than the largest one.
 
         Coordinate search over ``grid`` for each non-reference class, repeated until stable.
         """
-        from sklearn.metrics import f1_score
+        from sklearn.metrics import f1_score, recall_score
 
+        if objective not in ("macro_f1", "macro_recall"):
+            raise ValueError(f"objective must be 'macro_f1' or 'macro_recall', got {objective!r}")
+        metric = f1_score if objective == "macro_f1" else recall_score
         grid = np.arange(-3.0, 3.01, 0.1) if grid is None else grid
         reference = reference or self.classes_[int(np.argmax([np.mean(np.asarray(y) == c) for c in self.classes_]))]
         base = np.asarray(X, dtype=np.float32) @ self.coef_.T + self.intercept_
         y = np.asarray(y)
+        parts = [np.ones(len(y), bool)] if groups is None else [np.asarray(groups) == g for g in dict.fromkeys(groups)]
         bias = np.zeros(len(self.classes_), dtype=np.float32)
 
         def score(b: np.ndarray) -> float:
-            return f1_score(y, self.classes_[(base + b).argmax(axis=1)], average="macro", labels=list(self.classes_))
+            predicted = self.classes_[(base + b).argmax(axis=1)]
+            return float(np.mean([metric(y[m], predicted[m], average="macro", labels=list(self.classes_), zero_division=0) for m in parts]))
 
         best = score(bias)
         for _ in range(3):
@@ -96,34 +109,36 @@ class LinearHead:
             if not improved:
                 break
         self.bias_ = bias
-        self.calibration_f1_ = best
+        self.calibration_score_ = best
+        self.calibration_objective_ = objective
         return self
 
-    # -- persistence -----------------------------------------------------------------------
-    def save(self, directory: str | Path, config: Optional[Dict[str, Any]] = None) -> Path:
-        """Write ``head.safetensors`` (coef, intercept, bias) and ``config.json`` (labels, hyper-
-        parameters and whatever ``config`` adds: encoder, metrics, training data...)."""
-        from safetensors.numpy import save_file
+    @classmethod
+    def from_weights(cls, classes: Sequence[str], coef: np.ndarray, intercept: np.ndarray) -> "LinearHead":
+        """A head from weights learned elsewhere (e.g. the last layer of a fine-tuned model)."""
+        head = cls()
+        head.classes_ = np.array(list(classes))
+        head.coef_ = np.asarray(coef, dtype=np.float32)
+        head.intercept_ = np.asarray(intercept, dtype=np.float32)
+        head.bias_ = np.zeros(len(head.classes_), dtype=np.float32)
+        head.n_features_in_ = head.coef_.shape[1]
+        return head
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({"coef": self.coef_, "intercept": self.intercept_, "bias": self.bias_}, str(directory / HEAD_FILE))
-        meta = {
+    def to_tensors(self) -> Dict[str, np.ndarray]:
+        return {"coef": self.coef_, "intercept": self.intercept_, "bias": self.bias_}
+
+    def to_meta(self) -> Dict[str, Any]:
+        return {
             "format": FORMAT,
             "labels": [str(c) for c in self.classes_],
+            "bias": [round(float(b), 3) for b in self.bias_],
             "hyperparameters": {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter},
-            **(config or {}),
         }
-        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> "LinearHead":
-        from safetensors.numpy import load_file
-
-        directory = Path(directory)
-        meta = read_config(directory)
-        tensors = load_file(str(directory / HEAD_FILE))
+    def from_tensors(cls, tensors: Dict[str, np.ndarray], meta: Dict[str, Any]) -> "LinearHead":
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"not an analyzer linear head (format {meta.get('format')!r})")
         hp = meta.get("hyperparameters", {})
         head = cls(C=hp.get("C", 0.3), class_weight=hp.get("class_weight"), max_iter=hp.get("max_iter", 2000))
         head.classes_ = np.array(meta["labels"])
@@ -132,13 +147,5 @@ class LinearHead:
         head.bias_ = tensors["bias"].astype(np.float32)
         head.n_features_in_ = head.coef_.shape[1]
         if head.coef_.shape[0] != len(head.classes_):
-            raise ValueError(f"{directory}: {head.coef_.shape[0]} weight rows for {len(head.classes_)} labels")
+            raise ValueError(f"{head.coef_.shape[0]} weight rows for {len(head.classes_)} labels")
         return head
-
-
-def read_config(directory: str | Path) -> Dict[str, Any]:
-    path = Path(directory) / CONFIG_FILE
-    meta = json.loads(path.read_text())
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an analyzer linear head (format {meta.get('format')!r})")
-    return meta

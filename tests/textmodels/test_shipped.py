@@ -1,0 +1,116 @@
+"""The shipped text models on realistic contact-center lines they were never trained on: angry,
+sarcastic, polite-but-unhappy and grateful customers; empathetic, apologetic, instructive,
+blaming and dismissive agents. Each line has its expected label; the independently written
+hold-out set (tests/data/service_lines_holdout.tsv) is checked in aggregate."""
+
+import numpy as np
+import pytest
+
+from analyzer.textmodels.data import holdout_lines
+
+# (text, expected customer sentiment)
+CUSTOMER_LINES = [
+    # the lines the previous model got wrong, as reported
+    ("Nobody could tell me when my order is coming, they just said wait for an email :(", "negative"),
+    ("Third time I'm calling about this and it's still not fixed.", "negative"),
+    ("I was charged twice and I want my money back today.", "negative"),
+    ("Great, another hour on hold. Fantastic service.", "negative"),
+    # angry, sarcastic, polite-but-unhappy, worried, threatening
+    ("This is an absolute joke, the internet's been off for a week and you're still billing me.", "negative"),
+    ("Oh wonderful, next day delivery took nine days, brilliant work as always.", "negative"),
+    ("I do appreciate you trying, but honestly I'm very disappointed with how this has been handled.", "negative"),
+    ("I'm really worried, that money was meant for the mortgage and now it's just gone.", "negative"),
+    ("I've explained all of this to four different people and nothing ever changes.", "negative"),
+    ("If it isn't sorted by Friday I'm cancelling and taking it to the ombudsman.", "negative"),
+    ("Why am I paying for a service that doesn't work half the time?", "negative"),
+    # grateful
+    ("That's brilliant, thank you so much for sorting it, you've been a star.", "positive"),
+    ("Oh what a relief, thank you, I was dreading this call.", "positive"),
+    ("You've been so patient with me, I really appreciate it.", "positive"),
+    ("Perfect, the refund's already showing, thanks a lot!", "positive"),
+    # neutral information and requests
+    ("My account number is four seven two nine one.", "neutral"),
+    ("I'm calling to update the address on my account.", "neutral"),
+    ("Yes, that's the right postcode.", "neutral"),
+    ("Can you tell me when the next bill is due?", "neutral"),
+    ("It's the one ending in three three eight.", "neutral"),
+]
+
+# (text, tones allowed for the agent, behaviours that must be tagged, behaviours that must not)
+AGENT_LINES = [
+    ("I am sorry to hear that. I understand how frustrating that is.", {"neutral", "positive"}, {"empathy"}, {"blaming", "dismissive"}),
+    ("I'm so sorry you've had to deal with this, I can understand how frustrating it is.", {"neutral", "positive"}, {"empathy"}, {"blaming", "dismissive"}),
+    ("Leave it with me, I'll sort this out for you personally.", {"neutral", "positive"}, {"ownership"}, {"blaming", "dismissive"}),
+    ("Make sure you have access to a Wi-Fi connection.", {"neutral", "positive"}, set(), {"blaming", "dismissive"}),
+    ("Don't worry, I understand.", {"neutral", "positive"}, set(), {"blaming", "dismissive"}),
+    ("I apologise for the delay, that really shouldn't have happened.", {"neutral", "positive"}, {"apology"}, {"blaming", "dismissive"}),
+    ("Could you restart the router and tell me what the lights are doing?", {"neutral", "positive"}, set(), {"blaming", "dismissive"}),
+    ("Refunds are handled by our payments team, I'll put you straight through and stay on the line.", {"neutral", "positive"}, set(), {"blaming", "dismissive"}),
+    ("Honestly that's the courier's problem, not ours, you'll have to chase them yourself.", {"negative"}, {"blaming"}, set()),
+    ("You should have checked the small print before you signed up.", {"negative"}, {"blaming"}, set()),
+    ("Look, I've told you three times already, there's nothing more to discuss.", {"negative"}, {"dismissive"}, set()),
+    ("Calm down, it's only a couple of pounds.", {"negative"}, {"dismissive"}, set()),
+    ("I know that took a while, so thank you for bearing with me, it's genuinely appreciated.", {"positive"}, {"politeness"}, {"blaming", "dismissive"}),
+    ("Is there anything else I can help you with today?", {"neutral", "positive"}, {"checking_resolution"}, {"blaming", "dismissive"}),
+]
+
+
+@pytest.mark.parametrize("text, expected", CUSTOMER_LINES, ids=[t[:40] for t, _ in CUSTOMER_LINES])
+def test_customer_sentiment(real_bundle, text, expected):
+    probs = real_bundle.sentiment_proba([text], ["customer"])[0]
+    label = ("negative", "neutral", "positive")[int(np.argmax(probs))]
+    assert label == expected, f"{label} {np.round(probs, 2)}"
+
+
+@pytest.mark.parametrize("text, tones, must, must_not", AGENT_LINES, ids=[t[0][:40] for t in AGENT_LINES])
+def test_agent_tone_and_behaviours(real_bundle, text, tones, must, must_not):
+    probs = real_bundle.sentiment_proba([text], ["agent"])[0]
+    tone = ("negative", "neutral", "positive")[int(np.argmax(probs))]
+    assert tone in tones, f"tone {tone} {np.round(probs, 2)}"
+    _, present = real_bundle.behaviours_present([text], ["agent"])
+    found = {b for b, on in zip(real_bundle.behaviour_ids, present[0]) if on}
+    assert must <= found and not (must_not & found), found
+
+
+def test_empathy_reads_warmer_than_an_angry_customer(real_bundle):
+    line = "I'm so sorry to hear that, I understand how frustrating that must be."
+    agent = real_bundle.sentiment_proba([line], ["agent"])[0]
+    angry = real_bundle.sentiment_proba(["This is ridiculous, nobody ever helps me."], ["customer"])[0]
+    assert agent[2] - agent[0] > angry[2] - angry[0] + 0.5
+
+
+@pytest.fixture(scope="module")
+def holdout():
+    return holdout_lines()
+
+
+def test_holdout_customers(real_bundle, holdout):
+    """Independently written customer lines (speech-recognition, chat and ordinary transcript
+    styles): most angry customers are found, and the classes are not confused wholesale."""
+    from sklearn.metrics import f1_score, recall_score
+
+    rows = holdout[holdout.speaker == "customer"]
+    predicted = np.array(["negative", "neutral", "positive"])[real_bundle.sentiment_proba(list(rows.text), list(rows.speaker)).argmax(axis=1)]
+    recall = recall_score(rows.label, predicted, labels=["negative", "neutral", "positive"], average=None)
+    assert recall[0] >= 0.80, recall
+    assert f1_score(rows.label, predicted, average="macro") >= 0.70
+
+
+def test_holdout_agents_are_not_accused(real_bundle, holdout):
+    """On the independent agent lines: negative tags are precise (an accusation must be right),
+    empathy and apology lines are never tagged blaming or dismissive nor read as negative tone,
+    and positive tags are mostly right."""
+    rows = holdout[holdout.speaker == "agent"].reset_index(drop=True)
+    _, present = real_bundle.behaviours_present(list(rows.text), ["agent"] * len(rows))
+    ids = real_bundle.behaviour_ids
+    caring = np.array([bool({"empathy", "apology"} & set(b)) for b in rows.behaviours])
+    for negative in ("blaming", "dismissive"):
+        j = ids.index(negative)
+        truth = np.array([negative in b for b in rows.behaviours])
+        assert not (present[caring, j]).any(), list(rows.text[caring & present[:, j]])
+        assert (truth & present[:, j]).sum() / max(present[:, j].sum(), 1) >= 0.85
+        assert (truth & present[:, j]).sum() / truth.sum() >= 0.5
+    tones = np.array(["negative", "neutral", "positive"])[real_bundle.sentiment_proba(list(rows.text), ["agent"] * len(rows)).argmax(axis=1)]
+    assert (tones[caring] == "negative").mean() <= 0.02
+    hits = sum((np.array([b in found for found in rows.behaviours]) & present[:, j]).sum() for j, b in enumerate(ids))
+    assert hits / present.sum() >= 0.80  # pooled precision of every tag
