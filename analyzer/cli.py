@@ -76,12 +76,27 @@ def cli() -> None:
 @click.option("--redact-pattern", metavar="NAME=REGEX", multiple=True, help="Also redact matches of REGEX as [NAME] (repeatable; adds to the config file's).")
 @click.option("--redact-audio", metavar="DIR", type=click.Path(path_type=Path), help="Write a redacted copy of each recording to DIR (same format and sample rate).")
 @click.option("--redact-audio-mode", type=click.Choice(["tone", "silence"]), help="What replaces redacted words in the copies (default tone).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where the calls are processed: this process, or a Ray cluster (pip install 'analyzer[ray]').")
+@click.option("--address", metavar="ADDRESS", help="With --engine ray: the cluster (HOST:6379, auto, ray://HOST:10001). "
+              "Default: the Ray instance started on this machine, else a new local one.")
+@click.option("--ray-workers", type=click.IntRange(min=0), help="With --engine ray: worker actors, each loading the models once (default: one per --ray-worker-cpus CPUs).")
+@click.option("--ray-worker-cpus", type=click.FloatRange(min=0, min_open=True), help="With --engine ray: CPUs each worker reserves and uses (default 1).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, text_model, sentiment_model, batch_size, force,
-        no_aggregate, no_report, no_redact, redact_types, redact_pattern, redact_audio, redact_audio_mode, quiet):
+        no_aggregate, no_report, no_redact, redact_types, redact_pattern, redact_audio, redact_audio_mode, engine, address, ray_workers,
+        ray_worker_cpus, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
+
+    if engine != "ray" and (address is not None or ray_workers is not None or ray_worker_cpus is not None):
+        raise click.UsageError("--address, --ray-workers and --ray-worker-cpus need --engine ray")
+    if engine == "ray":
+        from .config import RayOptions
+
+        ray_options = {"address": address, "workers": ray_workers, "worker_cpus": ray_worker_cpus}
+        engine = RayOptions(**{k: v for k, v in ray_options.items() if v is not None})
 
     patterns = {}
     for item in redact_pattern:
@@ -109,7 +124,7 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
     with _redacted_console(config.redaction) as redact:
         try:
             summary = run_batch(list(inputs), out, metadata=metadata, config=config, progress=bar, force=force,
-                                aggregate=not no_aggregate, report=not (no_aggregate or no_report))
+                                aggregate=not no_aggregate, report=not (no_aggregate or no_report), engine=engine)
         except AnalyzerError as exc:
             bar.close()
             _fail(redact(str(exc)))

@@ -265,6 +265,42 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
+class RayOptions:
+    """The Ray engine (``run_batch(..., engine=RayOptions(...))``, ``analyzer run --engine ray``):
+    where the calls are processed, never what comes out (not part of any settings hash).
+
+    address: the cluster: ``None`` (default) joins the Ray instance already started on this
+        machine (``ray start --head``) or else starts a local one for the batch; ``"auto"`` the
+        one on this machine only; ``"HOST:6379"`` a cluster's head node; ``"ray://HOST:10001"``
+        through Ray Client. When this process is already connected (``ray.init`` in a notebook
+        or test), that connection is used and left open.
+    workers: worker actors, each loading the models once (Whisper and the text models); 0
+        (default) one per ``worker_cpus`` CPUs of the cluster.
+    worker_cpus: CPUs each worker reserves, and the threads its models use when
+        ``transcribe.cpu_threads`` / ``text.threads`` are 0 (auto).
+    decode_cpus: CPUs a decode task reserves (recordings are decoded by Ray tasks, a call
+        ahead of the workers); 0 (default) runs them beside the workers, as the local engine's
+        loader thread runs beside the models.
+    max_restarts: how many times a worker that died (killed, out of memory, a crash in native
+        code) is restarted with its models; the call(s) it was processing become failure rows.
+    """
+
+    address: Optional[str] = None
+    workers: int = 0
+    worker_cpus: float = 1.0
+    decode_cpus: float = 0.0
+    max_restarts: int = 8
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ConfigError(f"ray workers must be 0 (one per worker_cpus CPUs) or more, got {self.workers}")
+        if self.worker_cpus <= 0:
+            raise ConfigError(f"ray worker_cpus must be more than 0, got {self.worker_cpus}")
+        if self.decode_cpus < 0 or self.max_restarts < 0:
+            raise ConfigError("ray decode_cpus and max_restarts cannot be negative")
+
+
+@dataclass(frozen=True)
 class AnalyzerConfig:
     """All options, one table per stage."""
 
@@ -313,11 +349,23 @@ class AnalyzerConfig:
         return dataclasses.replace(self, **{section: _build(type(current), {**dataclasses.asdict(current), **changes}, section)})
 
 
+#: options of earlier versions that moved to the [text] table: (table, key) -> new key
+MOVED_TO_TEXT = {
+    ("sentiment", "model"): "sentiment_model",
+    ("sentiment", "label_map"): "label_map",
+    ("sentiment", "batch_size"): "batch_size",
+    ("behaviours", "model"): "model",
+}
+
+
 def _build(option_cls: type, values: Mapping[str, Any], where: str) -> Any:
     known = {f.name for f in fields(option_cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        table = where.rsplit("[", 1)[-1].rstrip("]")
+        moved = [f"[{table}] {k} is now [text] {MOVED_TO_TEXT[(table, k)]}" for k in unknown if (table, k) in MOVED_TO_TEXT]
+        hint = f"; {'; '.join(moved)} (one text-model bundle serves sentiment and behaviours)" if moved else ""
+        raise ConfigError(f"{where}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))}){hint}")
     try:
         return option_cls(**values)
     except TypeError as exc:

@@ -1,7 +1,9 @@
 """The batch runner: finds inputs, joins metadata, skips finished calls, schedules
 :func:`analyzer.pipeline.process_call`, and records every failure without stopping.
 
-It owns no analysis logic; a distributed runner would replace this module only.
+It owns no analysis logic. Engines differ only in where :func:`process_group` runs: here
+(local) or on Ray workers (:mod:`analyzer.ray_runner`); planning, the skip check, staging,
+the commit, aggregate and report are this module's, whatever the engine.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
-from .config import AnalyzerConfig
-from .errors import InputError
+from .config import AnalyzerConfig, RayOptions
+from .errors import ConfigError, InputError
 from .ingest.audio import load_call_audio, write_redacted_copy
 from .ingest.discover import InputFile, file_sha256, find_inputs
 from .ingest.metadata import EMPTY_METADATA, Metadata, read_metadata
@@ -165,6 +167,7 @@ def run_batch(
     report: bool = True,
     redactor: Optional[Redactor] = None,
     phase_hook: Optional[PhaseHook] = None,
+    engine: Union[str, RayOptions, None] = None,
 ) -> BatchSummary:
     """Process every call under ``inputs`` into the results store at ``out``.
 
@@ -186,7 +189,16 @@ def run_batch(
     reuse one; its options then replace ``config.redaction``) redacts each transcript, the call
     ids, paths and metadata values, the failures, and every line of ``analyzer.log``. With
     ``config.redaction.audio_dir`` a redacted copy of each recording is written there.
+
+    ``engine``: where the calls are processed. ``None`` or ``"local"``: in this process (a
+    loader thread decodes ahead). ``"ray"`` or a :class:`~analyzer.config.RayOptions`: on a Ray
+    cluster (``analyzer.ray_runner``; ``pip install 'analyzer[ray]'``), the same groups through
+    the same :func:`process_group` on worker actors that load the models once each; this process
+    plans, stages and commits exactly as with the local engine, so the tables are the same.
+    ``models`` are then sent to the workers (they must pickle); by default each worker loads them
+    from ``config``.
     """
+    ray_options = _ray_options(engine)
     config = config or AnalyzerConfig()
     if redactor is not None:  # the results (and their settings hash) must say what actually ran
         config = dataclasses.replace(config, redaction=redactor.options)
@@ -228,13 +240,25 @@ def run_batch(
         n_skipped = len(planned) - len(pending)
         log.info("%d input file(s), %d call(s) to process, %d already done", len(found), len(pending), n_skipped)
         phases.enter("models")
-        if models is None:
-            models = load_models(config, need_asr=any(p.info.source_kind == "audio" for p in pending))
-        phases.enter("process")
-        n_ok, audio_s = _process_all(pending, models, config, settings, store, batch_id, now, failures, progress, n_skipped, redactor)
+        need_asr = any(p.info.source_kind == "audio" for p in pending)
+        collector = Collector(store, batch_id, config, failures, progress, len(pending) + n_skipped, n_skipped)
+        batch_date = now.date().isoformat()
+        if ray_options is None:
+            if models is None:
+                models = load_models(config, need_asr=need_asr)
+            taxonomy = getattr(models.text, "taxonomy", None)
+            phases.enter("process")
+            collector.start()
+            _process_all(pending, models, config, settings, redactor, batch_id, batch_date, collector)
+        else:
+            from .ray_runner import process_on_ray
+
+            taxonomy = process_on_ray(pending, ray_options, models, config, settings, need_asr, batch_id, batch_date, collector, phases.enter)
+        collector.end()
+        n_ok, audio_s = collector.n_ok, collector.audio_s
         if n_ok:
             try:
-                _record_taxonomy(store, models)
+                _record_taxonomy(store, taxonomy)
             except Exception as exc:  # noqa: BLE001 - the calls are staged; say what is missing
                 log.exception("recording the taxonomy failed")
                 failures.append(Failure(str(store.root / "taxonomy.json"), "store", f"the taxonomy that tagged the calls was not recorded "
@@ -274,141 +298,206 @@ def run_batch(
         store.unlock()
 
 
-def _process_all(
-    pending: List[PlannedCall],
+@dataclass(frozen=True)
+class CallOutcome:
+    """What processing one call gave: the rows to store for it (``calls``, ``utterances``,
+    ``behaviours``), or its failure. What a worker hands back to the runner that stages it."""
+
+    call: PlannedCall
+    rows: Optional[Dict[str, List[dict]]] = None
+    failure: Optional[Failure] = None
+    duration_s: float = 0.0
+    processing_s: float = 0.0
+
+
+def process_group(
+    group: Sequence[tuple],
     models: Models,
     config: AnalyzerConfig,
     settings: Dict[str, str],
-    store: ResultsStore,
+    redactor: Redactor,
     batch_id: str,
-    now: datetime,
-    failures: List[Failure],
-    progress: Optional[ProgressHook],
-    n_skipped: int,
-    redactor: Optional[Redactor] = None,
-) -> tuple[int, float]:
-    total = len(pending) + n_skipped
-    emit = progress or (lambda event: None)
-    emit(Progress("start", n_skipped, total))
-    staged: List[tuple] = []  # (call, its rows) waiting to be staged
-    counts = {"ok": 0}
-    audio_s, done = 0.0, n_skipped
-    batch_date = now.date().isoformat()
+    batch_date: str,
+) -> List[CallOutcome]:
+    """Process a group of loaded calls, ``[(call, loaded)]``: the audio calls transcribed
+    together (:func:`analyzer.pipeline.transcribe_calls`), then each call analysed on its own
+    (:func:`analyzer.pipeline.process_call`) and turned into its rows. One outcome per call, in
+    order; a call that fails is a failure outcome and costs no other call. Every engine (local,
+    Ray workers) runs this same function on the same groups (:func:`group_calls`)."""
+    audio = [(i, loaded) for i, (_, loaded) in enumerate(group) if isinstance(loaded.source, StereoAudio)]
+    said = _transcribe_group([loaded.source for _, loaded in audio], models.transcriber, config, [group[i][0] for i, _ in audio])
+    recognised = {i: result for (i, _), result in zip(audio, said)}
+    outcomes = []
+    for i, (call, loaded) in enumerate(group):
+        result = recognised.get(i)
+        if isinstance(result, BaseException):
+            outcomes.append(CallOutcome(call, failure=Failure(call.input.path, "transcribe", f"{type(result).__name__}: {result}", call.info.call_id)))
+        elif result is None:
+            outcomes.append(_analyse(call, loaded, None, 0.0, models, config, settings, redactor, batch_id, batch_date))
+        else:
+            outcomes.append(_analyse(call, loaded, *result, models, config, settings, redactor, batch_id, batch_date))
+    return outcomes
 
-    def flush() -> None:
+
+def _analyse(call: PlannedCall, loaded: "_Loaded", said: Optional[Transcript], transcribe_s: float, models: Models, config: AnalyzerConfig,
+             settings: Dict[str, str], redactor: Redactor, batch_id: str, batch_date: str) -> CallOutcome:
+    """Analyse one call (its audio already transcribed when ``said`` is given) into its rows."""
+    stage = "transcribe" if call.info.source_kind == "audio" and said is None else "analyze"
+    try:
+        result = process_call(call.info, loaded.source, models, config, settings[call.info.source_kind], redactor, transcript=said)
+        if said is not None:
+            result = _with_stage(result, "transcribe", transcribe_s)
+        if loaded.decode_s:
+            result = _with_stage(result, "decode", loaded.decode_s)
+        copy = _audio_copy(call, config)
+        if copy is not None:
+            stage = "redact_audio"
+            t0 = time.perf_counter()
+            write_redacted_copy(call.input.path, copy, result.redaction_spans, config.audio.agent_channel, config.redaction.audio_mode)
+            result = _with_stage(result, "redact_audio", time.perf_counter() - t0)
+        stage = "store"
+        stamp = _iso(datetime.now(timezone.utc))
+        rows = {"calls": [call_row(result, batch_id, batch_date, stamp)], "utterances": utterance_rows(result), "behaviours": behaviour_rows(result)}
+    except InputError as exc:
+        return CallOutcome(call, failure=Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
+    except Exception as exc:  # one bad call must never stop the batch
+        log.exception("%s: %s failed", call.input.path, stage)
+        return CallOutcome(call, failure=Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
+    return CallOutcome(call, rows, duration_s=result.transcript.duration_s, processing_s=result.processing_s)
+
+
+def group_calls(
+    pending: Sequence[PlannedCall],
+    config: AnalyzerConfig,
+    submit: Callable[[PlannedCall], object],
+    resolve: Callable[[PlannedCall, object], tuple],
+    fail: Callable[[PlannedCall, Failure], None],
+    cancel: Callable[[object], None] = lambda handle: None,
+    ahead: int = 1,
+) -> Iterator[List[tuple]]:
+    """Cut the pending calls into the groups that are transcribed together, in order: up to
+    ``flush_every`` calls and :data:`GROUP_AUDIO_S` of audio each, calls whose loading failed left
+    out (``fail``). The same groups whatever the engine, so every engine's results are the same.
+
+    ``submit(call)`` starts loading a call and returns a handle; ``resolve(call, handle)`` waits
+    for it and returns ``(loaded, audio_s)`` (what the group carries for the call, its audio
+    seconds) or raises the loading's error. One call loads ahead while a group forms, and the
+    next ``ahead`` groups' worth while a group is processed; ``cancel`` drops what was still
+    loading when the groups are no longer wanted."""
+    queue: deque = deque()  # (call, handle) loading, in order
+    upcoming = iter(pending)
+
+    def load_ahead(n: int) -> bool:
+        """Keep ``n`` calls loading ahead; False when there is nothing left to load."""
+        while len(queue) < n:
+            call = next(upcoming, None)
+            if call is None:
+                return bool(queue)
+            queue.append((call, submit(call)))
+        return True
+
+    try:
+        while load_ahead(1):
+            group: List[tuple] = []  # (call, loaded)
+            group_s = 0.0
+            while len(group) < max(1, config.run.flush_every) and group_s < GROUP_AUDIO_S and load_ahead(1):
+                call, handle = queue.popleft()
+                stage = "decode" if call.info.source_kind == "audio" else "transcript"
+                try:
+                    loaded, seconds = resolve(call, handle)
+                except InputError as exc:
+                    fail(call, Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad call must never stop the batch
+                    log.exception("%s: %s failed", call.input.path, stage)
+                    fail(call, Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
+                    continue
+                group.append((call, loaded))
+                group_s += seconds
+            load_ahead(max(1, len(group)) * max(1, ahead))  # the next group(s) load while this one is processed
+            if group:
+                yield group
+    finally:
+        for _, handle in queue:
+            cancel(handle)
+
+
+class Collector:
+    """The runner's side of processing: takes each call's outcome as it comes (in any order),
+    stages finished calls every ``flush_every`` calls, records failures, counts, and tells the
+    progress hook. One per batch; every engine hands its outcomes to one."""
+
+    def __init__(self, store: ResultsStore, batch_id: str, config: AnalyzerConfig, failures: List[Failure],
+                 progress: Optional[ProgressHook], total: int, n_skipped: int):
+        self.store, self.batch_id, self.config, self.failures = store, batch_id, config, failures
+        self.emit = progress or (lambda event: None)
+        self.total, self.done, self.n_ok, self.audio_s = total, n_skipped, 0, 0.0
+        self.staged: List[tuple] = []  # (call, its rows) waiting to be staged
+
+    def start(self) -> None:
+        self.emit(Progress("start", self.done, self.total))
+
+    def end(self) -> None:
+        self.emit(Progress("end", self.done, self.total))
+
+    def fail(self, call: PlannedCall, failure: Failure) -> None:
+        self.failures.append(failure)
+        self.done += 1
+        self.emit(Progress("failed", self.done, self.total, call.info.call_id))
+
+    def add(self, outcome: CallOutcome) -> None:
+        call = outcome.call
+        if outcome.failure is not None:
+            return self.fail(call, outcome.failure)
+        self.staged.append((call, outcome.rows))
+        self.n_ok += 1
+        self.done += 1
+        if call.info.source_kind == "audio":
+            self.audio_s += outcome.duration_s
+        self.emit(Progress("done", self.done, self.total, call.info.call_id, outcome.duration_s))
+        log.info("done %s (%.1f s call, processed in %.1f s)", call.info.call_id, outcome.duration_s, outcome.processing_s)
+        if len(self.staged) >= self.config.run.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
         """Stage the finished calls; if they cannot be staged together, one by one, so a call
         whose results cannot be written becomes a failure row and costs no other call."""
+        staged, self.staged = self.staged, []
         if not staged:
             return
         together = {name: [row for _, rows in staged for row in rows[name]] for name in ("calls", "utterances", "behaviours")}
         try:
-            store.stage(batch_id, together)
+            self.store.stage(self.batch_id, together)
         except Exception:  # noqa: BLE001 - find the call(s) at fault
             log.exception("staging %d calls together failed; staging them one by one", len(staged))
             for call, rows in staged:
                 try:
-                    store.stage(batch_id, rows)
+                    self.store.stage(self.batch_id, rows)
                 except Exception as exc:  # noqa: BLE001 - one call's results must never cost the others
                     log.exception("%s: results could not be written", call.input.path)
-                    failures.append(Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id))
-                    counts["ok"] -= 1
-        staged.clear()
+                    self.failures.append(Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id))
+                    self.n_ok -= 1
 
-    def fail(call: PlannedCall, failure: Failure) -> None:
-        nonlocal done
-        failures.append(failure)
-        done += 1
-        emit(Progress("failed", done, total, call.info.call_id))
 
-    def finish(call: PlannedCall, loaded: "_Loaded", said: Optional[Transcript], transcribe_s: float) -> None:
-        """Analyse one call (its audio already transcribed when ``said`` is given) and stage it."""
-        nonlocal done, audio_s
-        stage = "transcribe" if call.info.source_kind == "audio" and said is None else "analyze"
-        try:
-            result = process_call(call.info, loaded.source, models, config, settings[call.info.source_kind], redactor, transcript=said)
-            if said is not None:
-                result = _with_stage(result, "transcribe", transcribe_s)
-            if loaded.decode_s:
-                result = _with_stage(result, "decode", loaded.decode_s)
-            copy = _audio_copy(call, config)
-            if copy is not None:
-                stage = "redact_audio"
-                t0 = time.perf_counter()
-                write_redacted_copy(call.input.path, copy, result.redaction_spans, config.audio.agent_channel, config.redaction.audio_mode)
-                result = _with_stage(result, "redact_audio", time.perf_counter() - t0)
-            stage = "store"
-            stamp = _iso(datetime.now(timezone.utc))
-            rows = {"calls": [call_row(result, batch_id, batch_date, stamp)], "utterances": utterance_rows(result),
-                    "behaviours": behaviour_rows(result)}
-        except InputError as exc:
-            return fail(call, Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
-        except Exception as exc:  # one bad call must never stop the batch
-            log.exception("%s: %s failed", call.input.path, stage)
-            return fail(call, Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
-        staged.append((call, rows))
-        counts["ok"] += 1
-        done += 1
-        if call.info.source_kind == "audio":
-            audio_s += result.transcript.duration_s
-        emit(Progress("done", done, total, call.info.call_id, result.transcript.duration_s))
-        log.info("done %s (%.1f s call, processed in %.1f s)", call.info.call_id, result.transcript.duration_s, result.processing_s)
-        if len(staged) >= config.run.flush_every:
-            flush()
-
-    # Calls go in groups of up to flush_every calls (and GROUP_AUDIO_S of audio): the audio calls
-    # of a group are transcribed together (speech packed into full windows across calls, decoded
-    # in batches while the VAD finds the next call's speech), then each call is analysed and
-    # staged on its own. A loader thread decodes the next group's recordings meanwhile.
-    queue: deque = deque()  # (call, future) loading, in order
-    upcoming = iter(pending)
+def _process_all(pending: List[PlannedCall], models: Models, config: AnalyzerConfig, settings: Dict[str, str], redactor: Redactor,
+                 batch_id: str, batch_date: str, collector: Collector) -> None:
+    """The local engine: a loader thread decodes the next group's recordings while this process
+    transcribes and analyses the current group (:func:`process_group`)."""
     with ThreadPoolExecutor(max_workers=1) as loader:
-
-        def load_ahead(n: int) -> bool:
-            """Keep ``n`` calls loading ahead; False when there is nothing left to load."""
-            while len(queue) < n:
-                call = next(upcoming, None)
-                if call is None:
-                    return bool(queue)
-                queue.append((call, loader.submit(_load_source, call, config)))
-            return True
-
+        groups = group_calls(pending, config, submit=lambda call: loader.submit(_load_source, call, config),
+                             resolve=_resolved, fail=collector.fail, cancel=lambda future: future.cancel())
         try:
-            while load_ahead(1):
-                group: List[tuple] = []  # (call, loaded)
-                group_s = 0.0
-                while len(group) < max(1, config.run.flush_every) and group_s < GROUP_AUDIO_S and load_ahead(1):
-                    call, future = queue.popleft()
-                    stage = "decode" if call.info.source_kind == "audio" else "transcript"
-                    try:
-                        loaded = future.result()
-                    except InputError as exc:
-                        fail(call, Failure(exc.file, exc.stage, exc.reason, call.info.call_id))
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - one bad call must never stop the batch
-                        log.exception("%s: %s failed", call.input.path, stage)
-                        fail(call, Failure(call.input.path, stage, f"{type(exc).__name__}: {exc}", call.info.call_id))
-                        continue
-                    group.append((call, loaded))
-                    if isinstance(loaded.source, StereoAudio):
-                        group_s += loaded.source.duration_s
-                load_ahead(len(group))  # the next group loads while this one is transcribed
-                audio = [(i, loaded) for i, (_, loaded) in enumerate(group) if isinstance(loaded.source, StereoAudio)]
-                said = _transcribe_group([loaded.source for _, loaded in audio], models.transcriber, config, [group[i][0] for i, _ in audio])
-                recognised = {i: result for (i, _), result in zip(audio, said)}
-                for i, (call, loaded) in enumerate(group):
-                    result = recognised.get(i)
-                    if isinstance(result, BaseException):
-                        fail(call, Failure(call.input.path, "transcribe", f"{type(result).__name__}: {result}", call.info.call_id))
-                    elif result is None:
-                        finish(call, loaded, None, 0.0)
-                    else:
-                        finish(call, loaded, *result)
+            for group in groups:
+                for outcome in process_group(group, models, config, settings, redactor, batch_id, batch_date):
+                    collector.add(outcome)
         finally:
-            for _, future in queue:
-                future.cancel()
-            flush()  # also on interrupt: what finished is kept for the next run
-    emit(Progress("end", done, total))
-    return counts["ok"], audio_s
+            groups.close()
+            collector.flush()  # also on interrupt: what finished is kept for the next run
+
+
+def _resolved(call: PlannedCall, future) -> tuple:
+    loaded = future.result()
+    return loaded, (loaded.source.duration_s if isinstance(loaded.source, StereoAudio) else 0.0)
 
 
 class _Phases:
@@ -460,14 +549,13 @@ def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, AnalyzerError) else f"{type(exc).__name__}: {exc}"
 
 
-def _record_taxonomy(store: ResultsStore, models: Models) -> None:
+def _record_taxonomy(store: ResultsStore, taxonomy) -> None:
     """Record the taxonomy that tagged this run's calls (ids, names, polarity) in the results
     directory, for aggregation and the report (``taxonomy.json``)."""
     import json
 
     from .results import TAXONOMY_FILE, taxonomy_record
 
-    taxonomy = getattr(models.text, "taxonomy", None)
     if taxonomy is None:
         return
     path = store.root / TAXONOMY_FILE
@@ -524,6 +612,17 @@ def _audio_copy(call: PlannedCall, config: AnalyzerConfig) -> Optional[Path]:
         return None
     name = call.info.call_id.replace("/", "_").replace("\\", "_").replace("\0", "_")
     return Path(folder) / f"{name}{Path(call.input.path).suffix}"
+
+
+def _ray_options(engine: Union[str, RayOptions, None]) -> Optional[RayOptions]:
+    """The Ray options of an ``engine`` argument, or None for the local engine."""
+    if engine is None or engine == "local":
+        return None
+    if engine == "ray":
+        return RayOptions()
+    if isinstance(engine, RayOptions):
+        return engine
+    raise ConfigError(f"engine must be 'local', 'ray' or a RayOptions, got {engine!r}")
 
 
 def _with_stage(result: CallResult, stage: str, seconds: float) -> CallResult:

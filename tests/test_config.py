@@ -44,5 +44,5 @@ def test_text_table_and_the_old_sentiment_model_key(tmp_path):
     config = AnalyzerConfig.from_file(path)
     assert config.text.model == "models/text-ours" and config.text.label_map["LABEL_0"] == "negative"
     path.write_text('[sentiment]\nmodel = "models/sentiment"\n')
-    with pytest.raises(ConfigError, match="unknown option\\(s\\) model"):
+    with pytest.raises(ConfigError, match="unknown option\\(s\\) model.*\\[sentiment\\] model is now \\[text\\] sentiment_model"):
         AnalyzerConfig.from_file(path)

@@ -230,7 +230,7 @@ def _jsonable(value):
 
 def recalibrate_sentiment(models, texts, labels, party: str = "customer"):
     """A copy of ``models`` whose ``party`` head ("customer" or "agent") has its three class
-    biases re-chosen on a team's own labelled utterances (maximising macro-F1; the weights and
+    biases re-chosen on a team's own labelled utterances (maximising balanced accuracy; the weights and
     the encoder stay). Fits a team's label conventions with a few dozen labels and cannot overfit
     much (three numbers); with thousands of labels retrain instead
     (``scripts/train_text_models.py --sentiment-csv``). Save the result with
