@@ -56,8 +56,8 @@ def main() -> None:
     model_s = time.perf_counter() - t0
     vader = SentimentIntensityAnalyzer()
     t0 = time.perf_counter()
-    for text in texts:
-        vader.polarity_scores(text)
+    for line in texts:
+        vader.polarity_scores(line)
     vader_s = time.perf_counter() - t0
     embeddings = text.encode(texts)
     t0 = time.perf_counter()

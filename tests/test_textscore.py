@@ -47,7 +47,7 @@ def test_score_text_lists_behaviours(tmp_path):
     src.write_text("".join(json.dumps(x) + "\n" for x in lines))
     assert score_jsonl(src, tmp_path / "out.jsonl") == 3
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
-    assert "ownership" in rows["a"]["behaviours"] and "apology" in rows["a"]["behaviours"]
+    assert "ownership" in rows["a"]["behaviours"]
     assert rows["c"]["behaviours"] == []  # agent behaviours are not tagged on the customer
     assert rows["n"]["behaviours"] == ["checking_resolution"]
 

@@ -165,6 +165,11 @@ were written independently of the training lines):
 - Transcription errors feed in; the hold-out lines include ASR-style text to measure that.
 - No public customer-service sentiment data was available for training; the customer head is
   fitted on tweets, Reddit, everyday dialogue and the project's own lines.
+- A behaviour whose simulator row above shows a team rate measured well above the rendered one
+  is tagged on look-alike lines (for the shipped model: personalisation on the agent's own name
+  in a greeting). The shipped model's known misses on individual lines are listed in the README
+  ("Known limits") and kept as strict expected failures in `tests/textmodels/test_shipped.py`
+  and `tests/behaviours/test_model.py`.
 """
     path = out / "MODEL_CARD.md"
     path.write_text(text)

@@ -55,7 +55,20 @@ AGENT_LINES = [
 ]
 
 
-@pytest.mark.parametrize("text, expected", CUSTOMER_LINES, ids=[t[:40] for t, _ in CUSTOMER_LINES])
+#: lines the shipped model gets wrong, listed in the README's and the model card's limitations;
+#: strict, so a model that gets them right makes these tests fail until the list is updated
+KNOWN_MISSES = {
+    "Oh wonderful, next day delivery took nine days, brilliant work as always.": "sarcasm without a negative word: read as positive",
+    "If it isn't sorted by Friday I'm cancelling and taking it to the ombudsman.": "a threat stated calmly: read as neutral",
+}
+
+
+def _cases(lines):
+    return [pytest.param(*line, marks=pytest.mark.xfail(strict=True, reason=f"known miss: {KNOWN_MISSES[line[0]]}"))
+            if line[0] in KNOWN_MISSES else line for line in lines]
+
+
+@pytest.mark.parametrize("text, expected", _cases(CUSTOMER_LINES), ids=[t[:40] for t, _ in CUSTOMER_LINES])
 def test_customer_sentiment(real_bundle, text, expected):
     probs = real_bundle.sentiment_proba([text], ["customer"])[0]
     label = ("negative", "neutral", "positive")[int(np.argmax(probs))]
@@ -114,3 +127,25 @@ def test_holdout_agents_are_not_accused(real_bundle, holdout):
     assert (tones[caring] == "negative").mean() <= 0.02
     hits = sum((np.array([b in found for found in rows.behaviours]) & present[:, j]).sum() for j, b in enumerate(ids))
     assert hits / present.sum() >= 0.80  # pooled precision of every tag
+
+
+def test_the_readme_and_the_model_card_show_the_shipped_models_numbers():
+    """The tables in the README and the model card are the ones measured for (and stored with)
+    the shipped bundle, so the README cannot drift from the weights."""
+    import json
+    from pathlib import Path
+
+    from analyzer.model_files import shipped_model
+    from analyzer.textmodels.evaluate import behaviour_table, sentiment_table, simulator_table
+    from analyzer.textmodels.model_card import LODO_FILE, lodo_table
+
+    bundle = shipped_model("text")
+    config = json.loads((bundle / "config.json").read_text())
+    evaluation = config["evaluation"]
+    tables = [sentiment_table(evaluation["sentiment"]), behaviour_table(evaluation["behaviours"]), simulator_table(evaluation["simulator"])]
+    assert (bundle / LODO_FILE).exists(), "the leave-one-dataset-out table (scripts/evaluate_sentiment_lodo.py) is missing"
+    tables.append(lodo_table(json.loads((bundle / LODO_FILE).read_text())))
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    card = (bundle / "MODEL_CARD.md").read_text()
+    for table in tables:
+        assert table in readme and table in card, table.splitlines()[0]
