@@ -283,7 +283,7 @@ def run_once(store: Path, args) -> dict:
         out.seek(0)
         err.seek(0)
         output, error = out.read().strip(), err.read().strip()
-    return {"wall_s": wall, "peak_gb": usage.ru_maxrss / 1024 / 1024, "returncode": process.returncode, "output": output,
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_gb": usage.ru_maxrss / 1024 / 1024, "returncode": process.returncode, "output": output,
             "error": error[-2000:], "load_before": load_before, "load_after": os.getloadavg()}
 
 
@@ -312,12 +312,15 @@ def main() -> None:
     for k in range(args.repeat):
         r = run_once(args.store, args.aggregate_args)
         results.append(r)
-        print(f"  run {k + 1}: {r['wall_s']:.1f} s, peak RSS {r['peak_gb']:.2f} GB, exit {r['returncode']}, load average before "
+        print(f"  run {k + 1}: {r['wall_s']:.1f} s (CPU {r['cpu_s']:.1f} s), peak RSS {r['peak_gb']:.2f} GB, exit {r['returncode']}, load average before "
               f"{r['load_before'][0]:.2f} / after {r['load_after'][0]:.2f}: {r['output'] or r['error']}", flush=True)
     walls = sorted(r["wall_s"] for r in results)
+    cpus = sorted(r["cpu_s"] for r in results)
     peaks = sorted(r["peak_gb"] for r in results)
-    print(f"wall {walls[0]:.1f}-{walls[-1]:.1f} s (median {walls[len(walls) // 2]:.1f}), peak RSS {peaks[0]:.2f}-{peaks[-1]:.2f} GB; "
-          f"limits 60 s, 4 GB")
+    print(f"wall {walls[0]:.1f}-{walls[-1]:.1f} s (median {walls[len(walls) // 2]:.1f}), CPU {cpus[0]:.1f}-{cpus[-1]:.1f} s "
+          f"(median {cpus[len(cpus) // 2]:.1f}), peak RSS {peaks[0]:.2f}-{peaks[-1]:.2f} GB; limits 60 s, 4 GB on 2 cores")
+    print("(CPU = user + system seconds of the command, all its threads: on a machine shared with other jobs it is close to what "
+          "the wall time would be on an idle one, for a command that mostly runs on one core)")
 
 
 if __name__ == "__main__":

@@ -248,6 +248,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
 
+    if args.device == "cuda":
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() == 0:
+            print("--device cuda: no CUDA device is visible to CTranslate2 on this machine (ctranslate2.get_cuda_device_count() == 0); "
+                  "the GPU profile cannot be measured here. Run it where `nvidia-smi -L` lists a GPU, e.g.\n"
+                  "  scripts/benchmark_transcription.py --device cuda --compute-type float16 --batch-size 16 [--model small.en]",
+                  file=sys.stderr)
+            raise SystemExit(2)
     options = TranscribeOptions(model=args.model, device=args.device, compute_type=args.compute_type, batch_size=args.batch_size)
     config = AnalyzerConfig(transcribe=options).replace("sentiment", enabled=False).replace("behaviours", enabled=False)
     t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -217,7 +218,8 @@ class WhisperTranscriber:
         The calls' speech is found on another thread, one call after another, while the model
         decodes the calls already found (the VAD is single-threaded and apart from the model).
         Each call's speech regions are laid end to end into 30 s windows in time order; full
-        windows are decoded in batches as they come, and the last, part-filled window of each
+        windows are decoded in batches of ``batch_size`` as they come, each batch on the next free
+        stream while the VAD goes on with later calls, and the last, part-filled window of each
         call is merged with other calls' where they fit (the encoder costs the same for a full
         or a half-empty window). Speech the decoder skipped (VAD speech with no word near it) is
         then decoded again on its own, for all calls in one more batch. Every word is mapped back
@@ -226,27 +228,51 @@ class WhisperTranscriber:
         """
         items = list(calls)
         max_samples = int(WINDOW_S * SAMPLE_RATE)
-        chunk = len(self._pipelines) * max(1, self.options.batch_size)  # one batch per stream
+        batch = max(1, self.options.batch_size)
         speech: List[Speech] = []
         found: List[tuple] = []
         dropped: List[set] = []
         ready: List[List[Piece]] = []  # full windows not decoded yet
         tails: List[List[Piece]] = []  # each call's last window, merged at the end
-        with ThreadPoolExecutor(max_workers=1) as vad:
+        free: "queue.Queue[Any]" = queue.Queue()  # the streams' pipelines not decoding now
+        for pipeline in self._pipelines:
+            free.put(pipeline)
+
+        def decode(audios, windows):
+            pipeline = free.get()
+            try:
+                return self._decode_windows(pipeline, audios, windows)
+            finally:
+                free.put(pipeline)
+
+        # a batch is decoded as soon as its windows are found (on a free stream), while the VAD
+        # goes on with the next calls: decoding overlaps finding speech from the first batch on
+        with ThreadPoolExecutor(max_workers=1) as vad, ThreadPoolExecutor(max_workers=len(self._pipelines)) as streams:
             pending = [vad.submit(self._speech_of, item) for item in items]
+            jobs = []
             try:
                 for k, future in enumerate(pending):
                     speech.append(future.result())
                     windows = pack_in_order([(k, a, b) for a, b in speech[k].regions], max_samples)
                     ready.extend(windows[:-1])
                     tails.extend(windows[-1:])
-                    if len(ready) >= chunk:
-                        self._decode(speech, ready, found, dropped)
-                        ready = []
+                    while len(ready) >= batch:
+                        jobs.append(streams.submit(decode, [s.audio for s in speech], ready[:batch]))
+                        ready = ready[batch:]
+                rest = ready + merge_windows(tails, max_samples)
+                n = min(len(self._pipelines), len(rest))
+                audios = [s.audio for s in speech]
+                for i in range(n):  # the last windows shared between the streams
+                    share = rest[len(rest) * i // n:len(rest) * (i + 1) // n]
+                    if share:
+                        jobs.append(streams.submit(decode, audios, share))
+                for job in jobs:
+                    spans, lost = job.result()
+                    found.extend(spans)
+                    dropped.extend(lost)
             finally:
-                for future in pending:
+                for future in pending + jobs:
                     future.cancel()
-        self._decode(speech, ready + merge_windows(tails, max_samples), found, dropped)
         if self.options.vad:
             missed: List[Piece] = []
             for k, s in enumerate(speech):

@@ -132,7 +132,9 @@ class CallCodes:
         self.ids = unique.take(pc.sort_indices(unique)).to_numpy(zero_copy_only=False)  # sorted as Python sorts str
         code = pc.index_in(ids, value_set=pa.array(self.ids, pa.string())).to_numpy(zero_copy_only=False).astype(np.int64)
         n = len(self.ids)
-        self.agent_names, agent = np.unique(calls["agent_id"].to_numpy(dtype=object), return_inverse=True)
+        # agents numbered in the order of their sorted names (as np.unique, by a hash table)
+        agent, names = pd.factorize(pd.Series(calls["agent_id"].to_numpy(dtype=object), dtype=object), sort=True)
+        self.agent_names = np.asarray(names, dtype=object)
         self.agent = np.zeros(n, dtype=np.int64)
         self.agent[code] = agent  # (a call id twice: the last row's, as a dict built from the rows)
         quartile = pd.to_numeric(calls["quartile"]).to_numpy() if "quartile" in calls.columns else np.zeros(len(calls))
@@ -153,6 +155,15 @@ class CallCodes:
     def codes(self, call_ids) -> np.ndarray:
         """Numbers of ``call_ids`` (-1: not one of these calls)."""
         return self.index.get_indexer(np.asarray(call_ids, dtype=object)).astype(np.int64)
+
+
+def call_codes(est) -> CallCodes:
+    """The :class:`CallCodes` of a fitted estimator's calls, made once per ``est.calls_``."""
+    cached = getattr(est, "_call_codes", None)
+    if cached is None or cached[0] is not est.calls_:
+        cached = (est.calls_, CallCodes(est.calls_))
+        est._call_codes = cached
+    return cached[1]
 
 
 @dataclass
@@ -291,7 +302,7 @@ def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int
     table["rank"] = table.groupby("agent_id").cumcount() + 1
     table = table[table["rank"] <= per_agent].reset_index(drop=True)
     if moments is None:
-        moments = moments_from_frames(CallCodes(est.calls_), behaviours, utterances)
+        moments = moments_from_frames(call_codes(est), behaviours, utterances)
     finder = _Moments(est, moments)
     table["situation"] = [finder.situation(b) if p == "positive" else "did it" for b, p in zip(table.behaviour, table.polarity)]
     table["examples"] = [finder.agent_moments(a, b, p, examples) for a, b, p in zip(table.agent_id, table.behaviour, table.polarity)]
@@ -373,27 +384,38 @@ class _Moments:
         self._texts: List[tuple] = []  # (dict, key, _Text) to fill
         if not self.ok:
             return
-        self.calls = CallCodes(est.calls_)
+        self.calls = call_codes(est)
         self.data = data
-        # utterances in call, utterance order; turns: runs of one speaker in a call
-        order = np.lexsort((data.u_index, data.u_call))
-        call, index, speaker = data.u_call[order], data.u_index[order], data.u_speaker[order]
+        # utterances in call, utterance order (a stable sort on one key; read order is usually
+        # that order already, and then nothing is copied); turns: runs of one speaker in a call
+        key = data.u_call.astype(np.int64) * (1 << 32) + (data.u_index.astype(np.int64) + (1 << 31))
+        n = len(key)
+        if n < 2 or bool((key[1:] >= key[:-1]).all()):
+            order = slice(None)
+        else:
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+        self.key = key  # sorted: (call, utterance_index)
+        call, speaker = data.u_call[order], data.u_speaker[order]
         self.row = data.u_row[order]
         self.has_text = data.u_has_text[order]
         self.speaker = speaker
-        self.key = call * (1 << 32) + (index + (1 << 31))  # sorted: (call, utterance_index)
-        n = len(order)
         new = np.ones(n, dtype=bool)
         if n > 1:
             new[1:] = (call[1:] != call[:-1]) | (speaker[1:] != speaker[:-1]) | (speaker[1:] == NO_SPEAKER) | (speaker[:-1] == NO_SPEAKER)
         starts = np.flatnonzero(new)
+        del new
         self.turn_start, self.turn_end = starts, np.append(starts[1:], n)
-        turn_of_row = np.cumsum(new) - 1
         t_call, t_speaker = call[starts], speaker[starts]
         if n:
             start_s = data.u_start[order]
-            first = np.minimum.reduceat(np.where(np.isnan(start_s), n, np.arange(n)), starts)  # first start_s given
-            t_start = np.where(first < n, start_s[np.minimum(first, n - 1)], np.nan)
+            if np.isnan(start_s).any():
+                first = np.minimum.reduceat(np.where(np.isnan(start_s), n, np.arange(n)), starts)  # first start_s given
+                t_start = np.where(first < n, start_s[np.minimum(first, n - 1)], np.nan)
+                del first
+            else:
+                t_start = start_s[starts]
+            del start_s
             with np.errstate(invalid="ignore"):
                 t_sentiment = np.fmin.reduceat(data.u_sentiment[order], starts)
             t_upset = np.logical_or.reduceat(data.u_negative[order], starts)
@@ -411,6 +433,7 @@ class _Moments:
         self.start = t_start[a]
         self.call = t_call[a]
         self.flags = {"upset": same & t_upset[prev], "asked": same & t_asked[prev]}
+        del t_start, t_sentiment, t_upset, t_asked, t_call, prev, same
         boundary = self.call[1:] != self.call[:-1]
         self.flags["opening"] = np.append(True, boundary) if len(a) else np.zeros(0, dtype=bool)
         self.flags["closing"] = np.append(boundary, True) if len(a) else np.zeros(0, dtype=bool)
@@ -425,21 +448,37 @@ class _Moments:
         with_utterance = np.flatnonzero(~np.isnan(data.b_index) & (data.b_behaviour >= 0))
         self.tag_rows: Dict[int, np.ndarray] = {}
         if len(with_utterance) and len(a):
-            bkey = data.b_call[with_utterance] * (1 << 32) + (data.b_index[with_utterance].astype(np.int64) + (1 << 31))
+            bkey = data.b_call[with_utterance].astype(np.int64) * (1 << 32) + (data.b_index[with_utterance].astype(np.int64) + (1 << 31))
             at = np.searchsorted(self.key, bkey, side="right") - 1  # a (call, index) stored twice: the last, as a dict
             found = (at >= 0) & (self.key[np.maximum(at, 0)] == bkey)
-            position = np.where(found, agent_position[turn_of_row[np.maximum(at, 0)]], -1)
-            for code in np.unique(data.b_behaviour[with_utterance]):
-                tagged = position[(data.b_behaviour[with_utterance] == code) & (position >= 0)]
-                self.tag_rows[int(code)] = tagged
+            turn_of_row = np.searchsorted(starts, np.maximum(at, 0), side="right") - 1  # the turn holding each row found
+            position = np.where(found, agent_position[turn_of_row], -1)
+            del bkey, at, found, turn_of_row
+            behaviour = data.b_behaviour[with_utterance]
+            valid = position >= 0
+            behaviour, position = behaviour[valid], position[valid]
+            by_code = np.argsort(behaviour, kind="stable")  # each behaviour's rows, in the order read
+            codes, first = np.unique(behaviour[by_code], return_index=True)
+            for code, lo, hi in zip(codes.tolist(), first.tolist(), np.append(first[1:], len(by_code)).tolist()):
+                self.tag_rows[int(code)] = position[by_code[lo:hi]]
+            del behaviour, valid, position, by_code
         self.behaviour_code = {name: i for i, name in enumerate(data.b_names)}
         self._tags: Dict[str, np.ndarray] = {}
         self._good: Dict[tuple, _Nearest] = {}
         # behaviour rows grouped by (behaviour, agent), strongest first (score, then call id, then as read)
         b_agent = self.calls.agent[data.b_call] if len(data.b_call) else np.zeros(0, dtype=np.int64)
         self.b_agent = b_agent
-        self.b_order = np.lexsort((np.arange(len(data.b_call)), data.b_call, -data.b_score, b_agent, data.b_behaviour))
-        self.b_group = data.b_behaviour[self.b_order] * (len(self.calls.agent_names) + 1) + b_agent[self.b_order]
+        self._b_sorted: Dict[int, tuple] = {}  # per behaviour: its rows by agent, strongest first; and their agents
+
+    def _behaviour_rows(self, bcode: int) -> tuple:
+        """The rows of one behaviour, grouped by agent, strongest first (score, then call id, then
+        as read: a stable sort), and their agents (sorted)."""
+        if bcode not in self._b_sorted:
+            d = self.data
+            rows = np.flatnonzero(d.b_behaviour == bcode)
+            rows = rows[np.lexsort((d.b_call[rows], -d.b_score[rows], self.b_agent[rows]))]
+            self._b_sorted[bcode] = (rows, self.b_agent[rows])
+        return self._b_sorted[bcode]
 
     def tags(self, behaviour: str) -> np.ndarray:
         """Whether each agent turn shows the behaviour."""
@@ -478,9 +517,9 @@ class _Moments:
             bcode = self.behaviour_code.get(behaviour)
             if bcode is None or code is None:
                 return []
-            group = bcode * (len(self.calls.agent_names) + 1) + code
-            lo, hi = np.searchsorted(self.b_group, [group, group + 1])
-            rows = self.b_order[lo:hi]
+            ordered, agents = self._behaviour_rows(bcode)
+            lo, hi = np.searchsorted(agents, [code, code + 1])
+            rows = ordered[lo:hi]
             _, first = np.unique(self.data.b_call[rows], return_index=True)  # one per call: its strongest
             rows = rows[np.sort(first)][:k]
             return [self._moment(int(r), behaviour, tail={"situation": "did it", "missed": False}) for r in rows]

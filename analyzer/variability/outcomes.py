@@ -99,12 +99,34 @@ def started_dates(values):
     return local.dt.normalize().where(instants.notna())
 
 
+#: _OFFSET for ASCII text through pyarrow (RE2): Python's ``\s`` and ``str.strip`` whitespace
+#: among ASCII characters, ``\d`` the ASCII digits (the same matches, for ASCII text)
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_OFFSET_ASCII = _OFFSET.replace(r"\s", "[" + _ASCII_SPACE.encode("unicode_escape").decode() + "]")
+
+
 def _parse_started(values):
     import pandas as pd
 
-    text = pd.Series(values, copy=False).astype("string").str.strip()
+    series = pd.Series(values, copy=False)
+    text = None
+    try:  # a million start times: the regex in C (pyarrow) rather than per value in Python
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = pa.array(series.to_numpy(dtype=object, na_value=None), pa.string(), from_pandas=True)
+        if pc.all(pc.string_is_ascii(array)).as_py() is not False:
+            stripped = pc.utf8_trim(array, characters=_ASCII_SPACE)
+            local_text = pc.replace_substring_regex(stripped, pattern=_OFFSET_ASCII, replacement=r"\1")
+            text = pd.Series(stripped.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
+            local_text = pd.Series(local_text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # values that are not all text: as below
+        text = None
+    if text is None:
+        text = series.astype("string").str.strip()
+        local_text = text.str.replace(_OFFSET, r"\1", regex=True)
     instants = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    local = pd.to_datetime(text.str.replace(_OFFSET, r"\1", regex=True), errors="coerce", format="ISO8601")
+    local = pd.to_datetime(local_text, errors="coerce", format="ISO8601")
     return instants, local
 
 
