@@ -244,9 +244,9 @@ def run_batch(
         collector = Collector(store, batch_id, config, failures, progress, len(pending) + n_skipped, n_skipped)
         batch_date = now.date().isoformat()
         if ray_options is None:
-            if models is None:
+            if models is None and pending:  # a night with nothing new loads no model
                 models = load_models(config, need_asr=need_asr)
-            taxonomy = getattr(models.text, "taxonomy", None)
+            taxonomy = getattr(getattr(models, "text", None), "taxonomy", None)
             phases.enter("process")
             collector.start()
             _process_all(pending, models, config, settings, redactor, batch_id, batch_date, collector)

@@ -219,3 +219,24 @@ def test_results_are_readable_with_duckdb(tmp_path, bad_batch):
     con = analyzer.connect_duckdb(tmp_path / "out")
     assert con.sql("SELECT count(*) FROM calls").fetchall()[0][0] == 3
     assert con.sql("SELECT count(*) FROM utterances").fetchall()[0][0] == sum(r[2] for r in rows)
+
+
+def test_a_night_with_nothing_new_loads_no_model(tmp_path, monkeypatch):
+    """A rerun whose calls are all stored skips model loading (seconds of the fixed cost)."""
+    import analyzer.runner as runner
+    from analyzer.config import BehaviourOptions, SentimentOptions
+
+    config = AnalyzerConfig(sentiment=SentimentOptions(enabled=False), behaviours=BehaviourOptions(enabled=False))
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for i in range(2):
+        (inp / f"c{i}.json").write_text(json.dumps({"call_id": f"c{i}", "agent_id": "a1", "utterances": [
+            {"speaker": "agent", "start": 0, "end": 1, "text": "Hello."}, {"speaker": "customer", "start": 1.5, "end": 3, "text": "Hi."}]}))
+    assert run_batch(inp, tmp_path / "r", config=config, report=False).n_ok == 2
+
+    def fail(*args, **kwargs):
+        raise AssertionError("models loaded for a night with nothing to process")
+
+    monkeypatch.setattr(runner, "load_models", fail)
+    summary = run_batch(inp, tmp_path / "r", config=config, report=False)
+    assert summary.n_skipped == 2 and summary.n_ok == 0 and summary.exit_code == 0
