@@ -50,32 +50,6 @@ class AggregateSummary:
                 f"{'; ' + self.period['label'] if self.period.get('label') else ''} -> {self.paths['variability']}")
 
 
-class Keys(CallKeys):
-    """:class:`~analyzer.store.CallKeys` whose ``codes`` look the distinct ids of a file up in a
-    dict (built once): called once per file read; a pandas index of a million string ids took
-    about 80 ms a file when the ids were sorted (the example search's), the dict 15 ms."""
-
-    def __init__(self, call_ids, versions):
-        super().__init__(call_ids, versions)
-        self._code = dict(zip(self.index.tolist(), range(len(self.index))))
-
-    def codes(self, call_ids):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        if isinstance(call_ids, pa.ChunkedArray):
-            call_ids = call_ids.combine_chunks()
-        if not isinstance(call_ids, pa.Array):
-            call_ids = pa.array(np.asarray(call_ids, dtype=object), pa.string())
-        if len(call_ids) == 0:
-            return np.zeros(0, dtype=np.int64)
-        distinct = pc.unique(call_ids)
-        where = pc.index_in(call_ids, value_set=distinct, skip_nulls=True)
-        get = self._code.get
-        found = np.fromiter((get(v, -1) if v is not None else -1 for v in distinct.to_pylist()), np.int64, len(distinct))
-        return np.append(found, -1)[pc.fill_null(where, len(distinct)).to_numpy()]
-
-
 @dataclass
 class Window:
     """The calls of the period: their ids and latest versions (``keys``), the run partitions
@@ -124,7 +98,7 @@ def call_window(store: ResultsStore, window_days: Optional[int] = 90) -> Optiona
         first = dates[~undated].min() if everything else last - np.timedelta64(int(window_days) - 1, "D")
         inside = undated | (dates >= first)
     keep = np.flatnonzero(inside)
-    keys = Keys(ids[keep], versions[keep])  # (a call read twice at one version, from two files, stays twice, as read returns it)
+    keys = CallKeys(ids[keep], versions[keep])  # (a call read twice at one version, from two files, stays twice, as read returns it)
     partitions = None if everything else {d for d in run_dates[keep] if d is not None}
     span = f"{first} to {last}" if first is not None else "no dates"
     period = {
@@ -166,7 +140,7 @@ def moments_from_store(est, store: ResultsStore, partitions: Optional[set] = Non
     calls = call_codes(est)
     if calls.versions is None:
         raise ValueError("the estimator's calls carry no version: fit it on calls read from the store")
-    keys = Keys(calls.ids, calls.versions)
+    keys = CallKeys(calls.ids, calls.versions)
     speakers = SpeakerCodes()
 
     def column(table, name, fill=None, type=pa.float64()):
