@@ -37,6 +37,9 @@ ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.safetensors"
 CONFIG_FILE = "config.json"
 TAXONOMY_FILE = "taxonomy.yaml"
+#: documentation kept in a bundle: not part of its identity (re-evaluating or re-documenting a
+#: model must not re-score every stored call)
+DOC_FILES = ("MODEL_CARD.md", "lodo.json")
 RETRAIN_HINT = "run `analyzer train-behaviours` to retrain the behaviour heads"
 
 
@@ -220,13 +223,34 @@ def bundle_dir(options: TextOptions) -> Path:
     return path
 
 
+def bundle_fingerprint(path: Path) -> str:
+    """Digest of what a bundle computes with: every file's bytes (encoder, heads, taxonomy) and its
+    config without the ``evaluation`` block; documentation (:data:`DOC_FILES`) left out."""
+    import hashlib
+
+    path = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and ".cache" not in p.parts):
+        name = str(file.relative_to(path))
+        if name in DOC_FILES:
+            continue
+        if name == CONFIG_FILE:
+            config = json.loads(file.read_text())
+            config.pop("evaluation", None)
+            data = json.dumps(config, sort_keys=True).encode()
+        else:
+            data = file.read_bytes()
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()[:12]
+
+
 def text_model_id(options: TextOptions, path: Optional[Path] = None) -> str:
     """Identity of the configured text models, without loading them (goes into every call's
     settings hash and the calls table)."""
-    from ..adapters.hf_text import _fingerprint, resolve_encoder
+    from ..adapters.hf_text import resolve_encoder
 
     path = bundle_dir(options) if path is None else path
-    model_id = f"text:{path.name}:{_fingerprint(path)}/ct2-{options.compute_type}"
+    model_id = f"text:{path.name}:{bundle_fingerprint(path)}/ct2-{options.compute_type}"
     if options.sentiment_model is not None:
         model_id += f"+sentiment:{resolve_encoder(options.sentiment_model)[1]}"
     return model_id

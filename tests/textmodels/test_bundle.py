@@ -55,6 +55,24 @@ def test_identity_follows_the_files(tiny_bundle_dir, tmp_path):
     assert text_model_id(TextOptions(model=str(copy), sentiment_model="some/hub-model")).endswith("+sentiment:some/hub-model")
 
 
+def test_identity_ignores_documentation_and_sees_same_size_weights(tiny_bundle_dir, tmp_path):
+    """Re-evaluating or re-documenting a bundle keeps its identity (stored calls are not
+    re-scored); retrained heads of the same size change it."""
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bundle_dir, copy)
+    before = text_model_id(TextOptions(model=str(copy)))
+    (copy / "MODEL_CARD.md").write_text("# re-documented\n")
+    (copy / "lodo.json").write_text("{}\n")
+    config = json.loads((copy / "config.json").read_text())
+    config["evaluation"] = {"sentiment": {"re-measured": True}}
+    (copy / "config.json").write_text(json.dumps(config))
+    assert text_model_id(TextOptions(model=str(copy))) == before
+    heads = bytearray((copy / "heads.safetensors").read_bytes())
+    heads[-1] ^= 1
+    (copy / "heads.safetensors").write_bytes(bytes(heads))
+    assert text_model_id(TextOptions(model=str(copy))) != before
+
+
 def test_a_taxonomy_edited_after_training_is_caught(tiny_bundle_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(tiny_bundle_dir, copy)
