@@ -25,64 +25,6 @@ SITUATIONS = {
 _QUESTION = re.compile(r"^\s*(who|what|when|where|why|how|which|can|could|will|would|is|are|am|do|does|did|should|have|has|may|shall)\b", re.I)
 
 
-def coaching_opportunities(est, behaviours=None, utterances=None, per_agent: int = 3, examples: int = 3, outcome: str = "sentiment_end"):
-    """DataFrame: agent_id, quartile, behaviour, polarity, calls, agent_rate, agent_rate_shrunk,
-    top_quartile_rate, gap, effect (within agents, + interval), effect_naive (pooled across
-    agents, for comparison), effect_is_clear, priority (sentiment-index points per call the agent
-    would gain by closing the gap, at the within-agent effect), rank, situation, examples,
-    top_example."""
-    import pandas as pd
-
-    rates = est.behaviour_rates_
-    effects = {r["behaviour"]: r for r in est.behaviour_effects_.get(outcome, {}).get("behaviours", [])}
-    if rates.empty or not effects:
-        return pd.DataFrame(columns=["agent_id", "behaviour", "priority"])
-    quartile = dict(zip(est.agents_.agent_id, est.agents_.quartile))
-    rows: List[dict] = []
-    for r in rates.itertuples():
-        effect = effects.get(r.behaviour)
-        if effect is None or not np.isfinite(r.top_quartile_rate):
-            continue
-        positive = r.polarity == "positive"
-        gap = (r.top_quartile_rate - r.rate_shrunk) if positive else (r.rate_shrunk - r.top_quartile_rate)
-        benefit = effect["effect"] if positive else -effect["effect"]
-        priority = round(float(gap * benefit), 4)
-        if gap <= 0 or benefit <= 0 or priority <= 0:  # nothing to gain at the precision reported
-            continue
-        rows.append(
-            {
-                "agent_id": r.agent_id,
-                "quartile": int(quartile.get(r.agent_id, 0)),
-                "behaviour": r.behaviour,
-                "polarity": r.polarity,
-                "calls": int(r.calls),
-                "agent_rate": round(float(r.rate), 4),
-                "agent_rate_shrunk": round(float(r.rate_shrunk), 4),
-                "top_quartile_rate": round(float(r.top_quartile_rate), 4),
-                "gap": round(float(gap), 4),
-                "effect": effect["effect"],
-                "effect_low": effect["low"],
-                "effect_high": effect["high"],
-                "effect_naive": effect.get("naive_effect"),
-                "effect_is_clear": bool(effect["low"] > 0 or effect["high"] < 0),
-                "priority": priority,
-            }
-        )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table = table.sort_values(["agent_id", "priority"], ascending=[True, False])
-    table["rank"] = table.groupby("agent_id").cumcount() + 1
-    table = table[table["rank"] <= per_agent].reset_index(drop=True)
-    finder = _Moments(est, behaviours, utterances)
-    table["situation"] = [finder.situation(b) if p == "positive" else "did it" for b, p in zip(table.behaviour, table.polarity)]
-    table["examples"] = [finder.agent_moments(a, b, p, examples) for a, b, p in zip(table.agent_id, table.behaviour, table.polarity)]
-    # a top-quartile agent's strongest instance: for a positive behaviour only (for a negative one
-    # it would hold up the top quartile doing what the agent should stop doing)
-    table["top_example"] = [finder.done_well(b) if p == "positive" else None for b, p in zip(table.behaviour, table.polarity)]
-    return table
-
-
 def _is_question(text: str) -> bool:
     text = str(text).strip()
     return text.endswith("?") or bool(_QUESTION.match(text))
