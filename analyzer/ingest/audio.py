@@ -29,16 +29,8 @@ def decode_channels(path: str | Path, sample_rate: int = TARGET_SAMPLE_RATE) -> 
     import av  # lazy: PyAV is heavy to import
 
     path = str(path)
-    if os.path.getsize(path) == 0:
-        raise InputError(path, "empty file (0 bytes)", stage="decode")
-    try:
-        container = av.open(path, metadata_errors="ignore")
-    except av.error.FFmpegError as exc:
-        raise InputError(path, f"not a readable audio file ({_ffmpeg_reason(exc)})", stage="decode") from None
+    container, stream = _open_audio(path)
     with container:
-        if not container.streams.audio:
-            raise InputError(path, "no audio stream in file", stage="decode")
-        stream = container.streams.audio[0]
         n_channels = stream.codec_context.channels
         source_rate = stream.codec_context.sample_rate or stream.rate
         if n_channels > 2:
@@ -102,6 +94,23 @@ def load_call_audio(path: str | Path, agent_channel: str = "left") -> StereoAudi
     return split_parties(samples, agent_channel, str(path), TARGET_SAMPLE_RATE, source_rate)
 
 
+def _open_audio(path: str):
+    """Open ``path`` with PyAV: ``(container, its first audio stream)``; the caller closes the
+    container. :class:`InputError` (stage ``decode``) for empty, unreadable or audio-less files."""
+    import av
+
+    if os.path.getsize(path) == 0:
+        raise InputError(path, "empty file (0 bytes)", stage="decode")
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except av.error.FFmpegError as exc:
+        raise InputError(path, f"not a readable audio file ({_ffmpeg_reason(exc)})", stage="decode") from None
+    if not container.streams.audio:
+        container.close()
+        raise InputError(path, "no audio stream in file", stage="decode")
+    return container, container.streams.audio[0]
+
+
 def _ffmpeg_reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return str(text).split(": '", 1)[0]
@@ -121,19 +130,11 @@ def decode_native(path: str | Path):
     decoder's sample type, and what :func:`encode_like` needs to write the same format again
     (codec, container, bit rate, channel layout, sample format).
     """
-    import av
+    import av  # lazy: PyAV is heavy to import
 
     path = str(path)
-    if os.path.getsize(path) == 0:
-        raise InputError(path, "empty file (0 bytes)", stage="decode")
-    try:
-        container = av.open(path, metadata_errors="ignore")
-    except av.error.FFmpegError as exc:
-        raise InputError(path, f"not a readable audio file ({_ffmpeg_reason(exc)})", stage="decode") from None
+    container, stream = _open_audio(path)
     with container:
-        if not container.streams.audio:
-            raise InputError(path, "no audio stream in file", stage="decode")
-        stream = container.streams.audio[0]
         ctx = stream.codec_context
         info = {"codec": ctx.codec.name, "bit_rate": ctx.bit_rate or stream.bit_rate, "layout": ctx.layout.name,
                 "channels": ctx.channels, "rate": ctx.sample_rate or stream.rate}
