@@ -190,3 +190,42 @@ def real_text_models(real_bundle):
     from analyzer.pipeline import Models
 
     return Models(text=real_bundle)
+
+
+def spoken_card_call(folder: Path, agent_channel: int = 0):
+    """A stereo 8 kHz, 16-bit recording (as int16 frames, shape (n, 2)) of an agent asking for a
+    card number and a customer reading one out (flite voices, sox to 8 kHz); the agent on
+    ``agent_channel``. Skips when flite or sox is missing."""
+    import shutil
+    import subprocess
+    import wave
+
+    for tool in ("flite", "sox"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/setup.sh installs it)")
+
+    def tts(text: str, voice: str, path: Path) -> np.ndarray:
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
+        subprocess.run(["sox", str(path), "-r", "8000", "-b", "16", str(path) + ".8k.wav"], check=True)
+        with wave.open(str(path) + ".8k.wav") as handle:
+            return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
+
+    agent = tts("Thank you for calling. Can I take the long card number please?", "awb", Path(folder) / "a.wav")
+    customer = tts("Sure. It is four five five six, seven three seven five, eight six eight nine, nine eight five five. "
+                   "Thank you so much.", "slt", Path(folder) / "c.wav")
+    rate = 8000
+    frames = np.zeros((len(agent) + rate + len(customer) + rate, 2), dtype=np.int16)
+    frames[: len(agent), agent_channel] = agent
+    frames[len(agent) + rate : len(agent) + rate + len(customer), 1 - agent_channel] = customer
+    return frames
+
+
+def write_stereo(path: Path, frames: np.ndarray, rate: int) -> None:
+    """int16 frames of shape (n, 2) as a 16-bit stereo WAV."""
+    import wave
+
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(2)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(frames.astype("<i2").tobytes())

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import subprocess
-import wave
 
 import numpy as np
 import pytest
@@ -24,6 +22,7 @@ from analyzer.redaction import (
     redact_audio_spans,
 )
 from analyzer.redaction.spoken import luhn_valid, tokenize
+from tests.conftest import spoken_card_call, write_stereo
 
 CARD = "4556 7375 8689 9855"  # Luhn-valid test Visa number
 
@@ -444,39 +443,15 @@ def test_audio_spans_clip_to_the_recording():
 
 # -- end to end: the redacted recording no longer yields the digits --------------------------------
 
-def _tts(text: str, voice: str, path) -> np.ndarray:
-    subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
-    subprocess.run(["sox", str(path), "-r", "8000", "-b", "16", str(path) + ".8k.wav"], check=True)
-    with wave.open(str(path) + ".8k.wav") as handle:
-        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
-
-
-def _write_stereo(path, frames: np.ndarray, rate: int) -> None:
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(2)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(frames.astype("<i2").tobytes())
-
-
 @pytest.mark.slow
 def test_transcribing_a_redacted_recording_no_longer_yields_the_digits(tmp_path, real_transcriber, redactor):
-    for tool in ("flite", "sox"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (scripts/setup.sh installs it)")
     from analyzer.config import AnalyzerConfig
     from analyzer.ingest.audio import load_call_audio
     from analyzer.pipeline import transcribe_call
 
-    agent = _tts("Thank you for calling. Can I take the long card number please?", "awb", tmp_path / "a.wav")
-    customer = _tts("Sure. It is four five five six, seven three seven five, eight six eight nine, nine eight five five. "
-                    "Thank you so much.", "slt", tmp_path / "c.wav")
+    frames = spoken_card_call(tmp_path, agent_channel=0)  # left agent, right customer, as recorders write
     rate = 8000
-    n = len(agent) + rate + len(customer) + rate
-    frames = np.zeros((n, 2), dtype=np.int16)  # left agent, right customer, as recorders write
-    frames[: len(agent), 0] = agent
-    frames[len(agent) + rate : len(agent) + rate + len(customer), 1] = customer
-    _write_stereo(tmp_path / "call.wav", frames, rate)
+    write_stereo(tmp_path / "call.wav", frames, rate)
     config = AnalyzerConfig()
 
     def digits_heard(path) -> str:
@@ -493,7 +468,7 @@ def test_transcribing_a_redacted_recording_no_longer_yields_the_digits(tmp_path,
         clean = redact_audio_spans(frames, rate, result.audio_spans, mode=mode)
         assert clean.shape == frames.shape and clean.dtype == frames.dtype
         assert np.array_equal(clean[:, 0], frames[:, 0])
-        _write_stereo(tmp_path / f"clean_{mode}.wav", clean, rate)
+        write_stereo(tmp_path / f"clean_{mode}.wav", clean, rate)
         text, digits = digits_heard(tmp_path / f"clean_{mode}.wav")
         assert len(digits) <= 2, (mode, text)
         for word in ("four", "five", "seven", "eight", "nine"):

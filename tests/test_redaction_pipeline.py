@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import wave
 from pathlib import Path
@@ -26,7 +25,7 @@ from analyzer.redaction import RedactionOptions, Redactor
 from analyzer.redaction.calls import pseudonym_suffix, redact_call_id
 from analyzer.results import load_results
 from analyzer.runner import run_batch
-from tests.conftest import write_wav
+from tests.conftest import spoken_card_call, write_stereo, write_wav
 from tests.test_first_night import KeywordTextModels
 
 NO_TEXT = AnalyzerConfig(sentiment=SentimentOptions(enabled=False), behaviours=BehaviourOptions(enabled=False),
@@ -438,37 +437,17 @@ def test_a_copy_that_cannot_be_written_fails_its_call_only(tmp_path):
     assert list(load_results(tmp_path / "r").calls.call_id) == ["p01"]  # not stored: the next run tries again
 
 
-def _tts(text: str, voice: str, path: Path) -> np.ndarray:
-    subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
-    subprocess.run(["sox", str(path), "-r", "8000", "-b", "16", str(path) + ".8k.wav"], check=True)
-    with wave.open(str(path) + ".8k.wav") as handle:
-        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
-
-
 @pytest.mark.slow
 def test_cli_redact_audio_copy_no_longer_yields_the_digits(tmp_path, real_transcriber):
     """Through the command line with the real recogniser: the recording gives the card number
     away, the stored transcript does not, and neither does transcribing the redacted copy."""
-    for tool in ("flite", "sox"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (scripts/setup.sh installs it)")
     from analyzer.ingest.audio import load_call_audio
     from analyzer.pipeline import transcribe_call
 
-    agent = _tts("Thank you for calling. Can I take the long card number please?", "awb", tmp_path / "a.wav")
-    customer = _tts("Sure. It is four five five six, seven three seven five, eight six eight nine, nine eight five five. "
-                    "Thank you so much.", "slt", tmp_path / "c.wav")
-    rate = 8000
-    frames = np.zeros((len(agent) + rate + len(customer) + rate, 2), dtype=np.int16)
-    frames[: len(agent), 1] = agent  # agent on the right channel this time
-    frames[len(agent) + rate : len(agent) + rate + len(customer), 0] = customer
+    frames = spoken_card_call(tmp_path, agent_channel=1)  # agent on the right channel this time
     inp = tmp_path / "in"
     inp.mkdir()
-    with wave.open(str(inp / "call-7.wav"), "wb") as handle:
-        handle.setnchannels(2)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(frames.tobytes())
+    write_stereo(inp / "call-7.wav", frames, 8000)
     (tmp_path / "m.csv").write_text("call_id,agent_id\ncall-7,a1\n")
     (tmp_path / "cfg.toml").write_text("[sentiment]\nenabled = false\n[behaviours]\nenabled = false\n")
     config = AnalyzerConfig()
