@@ -283,6 +283,12 @@ class RayOptions:
         loader thread runs beside the models.
     max_restarts: how many times a worker that died (killed, out of memory, a crash in native
         code) is restarted with its models; the call(s) it was processing become failure rows.
+    worker_writes: ``True`` (default): each worker that sees the results directory at the same
+        path (this machine, or a filesystem every node mounts there; checked when the workers
+        start) stages its calls' rows there itself, and the commit publishes them as that
+        worker's own file of the night's partition; only counts come back to this process.
+        Workers that do not see it, and every worker when ``False``, send the rows back to this
+        process, which stages them.
     """
 
     address: Optional[str] = None
@@ -290,6 +296,7 @@ class RayOptions:
     worker_cpus: float = 1.0
     decode_cpus: float = 0.0
     max_restarts: int = 8
+    worker_writes: bool = True
 
     def __post_init__(self) -> None:
         if self.workers < 0:

@@ -4,14 +4,17 @@
 What runs where:
 
 - this process (the driver, where ``analyzer run`` runs): everything :mod:`analyzer.runner` does
-  for the local engine (plan, skip check, grouping, staging, commit, aggregate, report), so
+  for the local engine (plan, skip check, grouping, commit, aggregate, report; staging the rows of workers that cannot), so
   failure rows, idempotency and outputs are the same; it also reads every input (to hash it).
 - decode tasks, anywhere in the cluster: one per recording, decoded into the object store a
   group ahead of the workers (:func:`analyzer.runner._load_source`).
 - worker actors (``RayOptions.workers``): each loads the models once
   (:func:`analyzer.pipeline.load_models`, as the local engine does, or unpickles the ``models``
   passed to ``run_batch``) and runs :func:`~analyzer.runner.process_group` on the groups sent
-  to it; the rows come back to the driver.
+  to it. A worker that sees the results directory (``RayOptions.worker_writes``; a probe file the
+  driver writes there tells) stages its calls' rows itself, under its own name, so the commit
+  publishes each worker's rows as its own file of the night's partition and only counts travel
+  back; otherwise the rows come back to the driver, which stages them.
 
 A worker that dies (killed, out of memory, a crash in native code) is replaced by a new one that
 loads the models; the calls of the groups it had are sent again one at a time, each alone on an
@@ -23,14 +26,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import secrets
 from collections import deque
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .config import AnalyzerConfig, RayOptions
 from .errors import AnalyzerError, InputError, ModelNotFoundError
 from .pipeline import Models, load_models, model_ids
 from .records import Failure
-from .runner import Collector, PlannedCall, _load_source, group_calls, process_group
+from .runner import CallOutcome, Collector, PlannedCall, _load_source, group_calls, process_group, stage_rows
+from .store import ResultsStore
 
 log = logging.getLogger("analyzer")
 
@@ -66,8 +73,9 @@ def process_on_ray(
     ray = _import_ray()
     connected_here = _connect(ray, options.address)
     pool = None
+    probe = _Probe(collector.store.root) if options.worker_writes else None
     try:
-        pool = _Pool(ray, options, models, config, settings, need_asr, batch_id, batch_date)
+        pool = _Pool(ray, options, models, config, settings, need_asr, batch_id, batch_date, probe)
         enter("process")
         collector.start()
         try:
@@ -78,6 +86,8 @@ def process_on_ray(
     finally:
         if pool is not None:
             pool.close()
+        if probe is not None:
+            probe.remove()
         if connected_here:
             ray.shutdown()
 
@@ -102,14 +112,47 @@ def _connect(ray, address: Optional[str]) -> bool:
     return True
 
 
+class _Probe:
+    """A file the driver writes in the results directory for the batch: a worker that reads it
+    back at the same path sees the store (this machine, or a shared filesystem) and may stage
+    its rows there itself."""
+
+    def __init__(self, root: Path):
+        for stale in Path(root).glob(".ray-probe-*"):  # a killed run's (one run at a time: the lock)
+            stale.unlink(missing_ok=True)
+        self.token = secrets.token_hex(8)
+        self.path = Path(root) / f".ray-probe-{self.token}"
+        self.path.write_text(self.token, encoding="utf-8")
+
+    def seen(self) -> bool:
+        """Whether this process sees the probe (and can write beside it: the staging folder)."""
+        try:
+            if self.path.read_text(encoding="utf-8") != self.token:
+                return False
+            check = self.path.with_name(f"{self.path.name}-{os.getpid()}")
+            check.write_text("", encoding="utf-8")
+            check.unlink()
+            return True
+        except OSError:
+            return False
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 class _Worker:
     """A worker actor: the models, loaded once (again when Ray restarts the actor), and
-    :func:`process_group` on the groups it is sent."""
+    :func:`process_group` on the groups it is sent; the rows staged here when the store is
+    reachable (``probe``), else sent back."""
 
-    def __init__(self, config: AnalyzerConfig, models: Optional[Models], need_asr: bool, settings: Dict[str, str], batch_id: str, batch_date: str):
+    def __init__(self, config: AnalyzerConfig, models: Optional[Models], need_asr: bool, settings: Dict[str, str], batch_id: str, batch_date: str,
+                 probe: Optional[_Probe] = None):
         from .redaction import RedactingLogFilter, Redactor
 
         self.config, self.settings, self.batch_id, self.batch_date = config, settings, batch_id, batch_date
+        # the store, when this worker writes its rows itself; its parts carry this worker's name
+        self.store = ResultsStore(probe.path.parent) if probe is not None and probe.seen() else None
+        self.writer = f"ray{secrets.token_hex(4)}"
         self.redactor = Redactor(config.redaction)
         if self.redactor.options.enabled:  # this process is the batch's: its log lines are redacted as the driver's are
             logging.getLogger("analyzer").addFilter(RedactingLogFilter(self.redactor))
@@ -132,13 +175,22 @@ class _Worker:
             "node": ray.get_runtime_context().get_node_id(),
             "ids": {kind: model_ids(self.config, kind, self.models) for kind in self.settings},
             "taxonomy": getattr(self.models.text, "taxonomy", None),
+            "writes": self.store is not None,
         }
 
     def process(self, calls: List[PlannedCall], *loaded) -> list:
         """One group: ``calls`` and their loaded content (decoded audio or transcripts)."""
         if self.error is not None:
             raise ModelNotFoundError(f"this Ray worker could not load the models ({type(self.error).__name__}: {self.error})")
-        return process_group(list(zip(calls, loaded)), self.models, self.config, self.settings, self.redactor, self.batch_id, self.batch_date)
+        outcomes = process_group(list(zip(calls, loaded)), self.models, self.config, self.settings, self.redactor, self.batch_id, self.batch_date)
+        if self.store is None:
+            return outcomes
+        done = [i for i, o in enumerate(outcomes) if o.failure is None]
+        failed = stage_rows(self.store, self.batch_id, [(outcomes[i].call, outcomes[i].rows) for i in done], writer=self.writer)
+        for k, i in enumerate(done):
+            o = outcomes[i]
+            outcomes[i] = CallOutcome(o.call, failure=failed[k]) if k in failed else dataclasses.replace(o, rows=None, staged=True)
+        return outcomes
 
 
 def _decode(call: PlannedCall, config: AnalyzerConfig):
@@ -170,7 +222,7 @@ class _Pool:
     replaced (``RayOptions.max_restarts`` times per slot) by a new one that loads the models."""
 
     def __init__(self, ray, options: RayOptions, models: Optional[Models], config: AnalyzerConfig, settings: Dict[str, str], need_asr: bool,
-                 batch_id: str, batch_date: str):
+                 batch_id: str, batch_date: str, probe: Optional[_Probe] = None):
         self.ray, self.options, self.config = ray, options, config
         self.actors: List[Any] = []  # per slot: the live actor, or None once it died too often
         self.generation: List[int] = []  # per slot: how many actors it has had
@@ -189,7 +241,7 @@ class _Pool:
                 raise ModelNotFoundError(f"the Ray engine sends models= to its workers, and these cannot be sent ({type(exc).__name__}: {exc}); "
                                          "leave models out and each worker loads them from the config") from None
         self._actor = ray.remote(_Worker).options(num_cpus=options.worker_cpus, max_restarts=0, max_task_retries=0)
-        self._args = (worker_config(config, options.worker_cpus), shipped, need_asr, settings, batch_id, batch_date)
+        self._args = (worker_config(config, options.worker_cpus), shipped, need_asr, settings, batch_id, batch_date, probe)
         self.decode = ray.remote(_decode).options(num_cpus=options.decode_cpus, num_returns=2, max_retries=0)
         self.actors = [self._actor.remote(*self._args) for _ in range(n)]
         self.generation = [0] * n
@@ -200,8 +252,11 @@ class _Pool:
             self.close()  # a cluster this process did not start keeps no actor of this batch
             raise
         self.taxonomy = ready[0]["taxonomy"]
-        log.info("Ray engine: %d worker(s) of %g CPU(s) on %d node(s), cluster of %g CPUs", n, options.worker_cpus,
-                 len({info["node"] for info in ready}), cpus)
+        writing = sum(info["writes"] for info in ready)
+        log.info("Ray engine: %d worker(s) of %g CPU(s) on %d node(s), cluster of %g CPUs; %d stage their rows in the store themselves%s",
+                 n, options.worker_cpus, len({info["node"] for info in ready}), cpus, writing,
+                 "" if writing == n else f", {n - writing} send them here" + ("" if options.worker_writes else " (worker_writes=False)")
+                 + ("" if writing or not options.worker_writes else " (they do not see the results directory at this path)"))
 
     def _ready(self, config: AnalyzerConfig, models: Optional[Models], settings: Dict[str, str]) -> List[dict]:
         """Wait for every worker to load its models, and check they are the models this machine

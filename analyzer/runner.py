@@ -301,13 +301,16 @@ def run_batch(
 @dataclass(frozen=True)
 class CallOutcome:
     """What processing one call gave: the rows to store for it (``calls``, ``utterances``,
-    ``behaviours``), or its failure. What a worker hands back to the runner that stages it."""
+    ``behaviours``), or its failure. What a worker hands back to the runner that stages it;
+    ``staged``: the worker staged the rows itself (a Ray worker that sees the results directory),
+    and ``rows`` is None."""
 
     call: PlannedCall
     rows: Optional[Dict[str, List[dict]]] = None
     failure: Optional[Failure] = None
     duration_s: float = 0.0
     processing_s: float = 0.0
+    staged: bool = False
 
 
 def process_group(
@@ -449,7 +452,8 @@ class Collector:
         call = outcome.call
         if outcome.failure is not None:
             return self.fail(call, outcome.failure)
-        self.staged.append((call, outcome.rows))
+        if not outcome.staged:
+            self.staged.append((call, outcome.rows))
         self.n_ok += 1
         self.done += 1
         if call.info.source_kind == "audio":
@@ -460,23 +464,33 @@ class Collector:
             self.flush()
 
     def flush(self) -> None:
-        """Stage the finished calls; if they cannot be staged together, one by one, so a call
-        whose results cannot be written becomes a failure row and costs no other call."""
+        """Stage the finished calls (:func:`stage_rows`)."""
         staged, self.staged = self.staged, []
-        if not staged:
-            return
-        together = {name: [row for _, rows in staged for row in rows[name]] for name in ("calls", "utterances", "behaviours")}
+        failed = stage_rows(self.store, self.batch_id, staged)
+        self.failures.extend(failed.values())
+        self.n_ok -= len(failed)
+
+
+def stage_rows(store: ResultsStore, batch_id: str, staged: Sequence[tuple], writer: Optional[str] = None) -> Dict[int, Failure]:
+    """Stage finished calls' rows, ``[(call, rows)]``, as one part; if they cannot be staged
+    together, one by one, so a call whose results cannot be written becomes a failure (returned,
+    by position in ``staged``) and costs no other call. ``writer``: see :meth:`ResultsStore.stage`."""
+    if not staged:
+        return {}
+    together = {name: [row for _, rows in staged for row in rows[name]] for name in ("calls", "utterances", "behaviours")}
+    try:
+        store.stage(batch_id, together, writer=writer)
+        return {}
+    except Exception:  # noqa: BLE001 - find the call(s) at fault
+        log.exception("staging %d calls together failed; staging them one by one", len(staged))
+    failed = {}
+    for i, (call, rows) in enumerate(staged):
         try:
-            self.store.stage(self.batch_id, together)
-        except Exception:  # noqa: BLE001 - find the call(s) at fault
-            log.exception("staging %d calls together failed; staging them one by one", len(staged))
-            for call, rows in staged:
-                try:
-                    self.store.stage(self.batch_id, rows)
-                except Exception as exc:  # noqa: BLE001 - one call's results must never cost the others
-                    log.exception("%s: results could not be written", call.input.path)
-                    self.failures.append(Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id))
-                    self.n_ok -= 1
+            store.stage(batch_id, rows, writer=writer)
+        except Exception as exc:  # noqa: BLE001 - one call's results must never cost the others
+            log.exception("%s: results could not be written", call.input.path)
+            failed[i] = Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id)
+    return failed
 
 
 def _process_all(pending: List[PlannedCall], models: Models, config: AnalyzerConfig, settings: Dict[str, str], redactor: Redactor,

@@ -465,17 +465,19 @@ class ResultsStore:
         self._last_version = version
         return version
 
-    def stage(self, batch_id: str, tables: Mapping[str, List[Mapping]]) -> None:
+    def stage(self, batch_id: str, tables: Mapping[str, List[Mapping]], writer: Optional[str] = None) -> None:
         """Write one part per non-empty table to staging (durable before the batch ends). Every
         row of the part gets the part's ``version``. Not thread-safe: one writer per store (the
-        lock)."""
+        lock), except ``writer``s: processes that stage into the lock holder's batch under their
+        own name (Ray workers), whose parts the commit publishes as that writer's own file of
+        the night's partition (``part-BATCH-WRITER-N.parquet``)."""
         self.staging.mkdir(parents=True, exist_ok=True)
         arrow = {name: rows_to_table(name, list(rows)) for name, rows in tables.items() if rows}  # all or nothing
         if not arrow:
             return
         while True:
             self._seq += 1
-            part = f"{_UNSAFE.sub('_', batch_id)}-{self._seq:06d}"
+            part = f"{_UNSAFE.sub('_', batch_id)}-{_UNSAFE.sub('_', writer) + '-' if writer else ''}{self._seq:06d}"
             if not any((self.staging / f"{part}.{name}{suffix}").exists() for name in arrow for suffix in STAGED):
                 break
         version = self._next_version()

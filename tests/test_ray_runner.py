@@ -100,6 +100,16 @@ def test_ray_engine_gives_the_local_engines_tables(tmp_path, local_ray, night, c
     assert {"decode", "transcript", "metadata", "discover"} >= set(b["failures"].stage)
     assert_same_tables(a, b)
     assert "Ray engine: 2 worker(s)" in (tmp_path / "ray" / "analyzer.log").read_text()
+    # the workers staged their rows themselves: the night's partition holds a file per worker
+    written = {p.name for p in (tmp_path / "ray" / "utterances").rglob("*.parquet")}
+    assert written and all(p.startswith("part-") and "-ray" in p for p in written), written
+    assert not list((tmp_path / "ray").glob(".ray-probe-*"))
+    # ... or sent them back (a worker that does not see the results directory): the same tables
+    back = run_batch(inp, tmp_path / "back", metadata=meta, config=config, report=False, engine=RayOptions(workers=1, worker_writes=False))
+    assert (back.n_ok, back.n_failed) == (local.n_ok, local.n_failed)
+    assert_same_tables(b, tables(tmp_path / "back"))
+    assert not any("-ray" in p.name for p in (tmp_path / "back" / "utterances").rglob("*.parquet"))
+    assert "0 stage their rows in the store themselves, 1 send them here (worker_writes=False)" in (tmp_path / "back" / "analyzer.log").read_text()
     assert json.loads((tmp_path / "ray" / "taxonomy.json").read_text()) == json.loads((tmp_path / "local" / "taxonomy.json").read_text())
 
     # a rerun skips every call, whichever engine processed it, and stores nothing twice
@@ -184,3 +194,16 @@ def test_a_model_that_does_not_load_on_the_workers_stops_the_batch_with_its_reas
             break
         time.sleep(0.1)
     assert ray.available_resources().get("CPU") == 2
+
+
+def test_a_worker_writes_only_where_it_sees_the_drivers_probe(tmp_path):
+    from analyzer.ray_runner import _Probe
+
+    (tmp_path / ".ray-probe-0123").write_text("left by a killed run")
+    probe = _Probe(tmp_path)
+    assert [p.name for p in tmp_path.glob(".ray-probe-*")] == [probe.path.name] and probe.seen()
+    elsewhere = _Probe.__new__(_Probe)  # what a node that mounts another directory at this path finds
+    elsewhere.token, elsewhere.path = "another", probe.path
+    assert not elsewhere.seen()
+    probe.remove()
+    assert not probe.seen() and not list(tmp_path.iterdir())
