@@ -342,7 +342,8 @@ class ResultsStore:
         :meth:`call_row_parts`). Yields ``(number, part, rows, codes, table)`` per file with rows
         to return: the file's position in ``parts``, the file, the kept rows' positions in the
         file (numpy int64), their calls' positions in ``keys`` (numpy int64), and the kept rows
-        (``pyarrow.Table``). Memory follows the largest file, not the table."""
+        (``pyarrow.Table``). Memory follows the largest files (two: the next one is read while the
+        caller works on one), not the table."""
         import numpy as np
 
         parts = self.call_row_parts(name) if parts is None else parts
@@ -354,8 +355,7 @@ class ResultsStore:
         declared = all(_declared(name, c) is not None or c in (VERSION, PARTITION) for c in wanted)
         schemas = [pq.read_schema(p.path) for p in (parts if declared else self.parts(name))]
         target = _target_schema(name, schemas, columns=wanted, partition=PARTITION in wanted)
-        for number, part in enumerate(parts):
-            table = _read_one(part, target, None)
+        for number, (part, table) in enumerate(_read_ahead(parts, target)):
             if table.num_rows == 0:
                 continue
             version = pc.fill_null(table.column(VERSION), 0).to_numpy()
@@ -785,39 +785,125 @@ class ResultsStore:
 
 class CallKeys:
     """Which calls to read, each at one version (:meth:`ResultsStore.iter_call_rows`):
-    ``call_ids`` and their ``versions``. ``codes`` maps a column of call ids to
-    positions in ``call_ids`` (-1 for other calls): each distinct id of the column looked up
-    once, in a dict built once (called once per file read: a pandas index of a million string
-    ids took about 80 ms a file when the ids were sorted, the dict 15 ms)."""
+    ``call_ids`` and their ``versions`` (an id given twice: the first one's). ``codes`` maps a
+    column of call ids to positions in ``call_ids`` (-1 for other calls).
+
+    Called once per file read, so lookups run in numpy rather than per id in Python: each id
+    becomes a row of 64-bit words (:func:`_id_words`) and a hash of them; the calls are sorted by
+    hash once, and a file's ids are found by binary search on the hash, once per run of equal ids
+    (a file holds a call's rows together), then checked word for word. A dict lookup per distinct
+    id of every file cost 3-4 s over the ~3M such ids of a million-call aggregate, this ~1 s (a
+    pandas index of the ids took 80 ms a file when they were sorted)."""
 
     def __init__(self, call_ids, versions):
         import numpy as np
-        import pandas as pd
 
-        self.index = pd.Index(np.asarray(call_ids, dtype=object))
-        self.versions = np.asarray(versions, dtype=np.int64)
-        if not self.index.is_unique:  # one version per call: the first given
-            first = ~self.index.duplicated()
-            self.index, self.versions = self.index[first], self.versions[first]
-        self._code = dict(zip(self.index.tolist(), range(len(self.index))))
+        ids = _id_array(call_ids)
+        versions = np.asarray(versions, dtype=np.int64)
+        self._width = int(pc.max(pc.binary_length(ids)).as_py() or 0) if ids.null_count < len(ids) else 0
+        words = _id_words(ids, self._width)
+        hashes = _id_hash(words)
+        order = np.argsort(hashes, kind="stable")
+        if len(order) > 1 and (hashes[order[1:]] == hashes[order[:-1]]).any():  # an id given twice (or two ids, one hash)
+            order = np.lexsort(tuple(words[:, j] for j in range(words.shape[1] - 1, -1, -1)) + (hashes,))  # equal ids together
+        words, hashes = words[order], hashes[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (words[1:] != words[:-1]).any(axis=1)  # the first of each id (both sorts are stable: the first given)
+        kept = np.sort(order[first])  # positions of the ids kept, in the given order
+        position = np.empty(len(order), dtype=np.int64)
+        position[kept] = np.arange(len(kept))
+        self.versions = versions[kept]
+        self._size = len(kept)
+        named = first & ids.is_valid().to_numpy(zero_copy_only=False)[order]  # a missing id keeps a position, never matches
+        self._words, self._hashes, self._position = words[named], hashes[named], position[order[named]]
 
     def __len__(self) -> int:
-        return len(self.index)
+        return self._size
 
     def codes(self, call_ids) -> "object":
         import numpy as np
 
-        if isinstance(call_ids, pa.ChunkedArray):
-            call_ids = call_ids.combine_chunks()
-        if not isinstance(call_ids, pa.Array):
-            call_ids = pa.array(np.asarray(call_ids, dtype=object), pa.string())
-        if len(call_ids) == 0:
-            return np.zeros(0, dtype=np.int64)
-        distinct = pc.unique(call_ids)
-        where = pc.index_in(call_ids, value_set=distinct, skip_nulls=True)
-        get = self._code.get
-        found = np.fromiter((get(v, -1) if v is not None else -1 for v in distinct.to_pylist()), np.int64, len(distinct))
-        return np.append(found, -1)[pc.fill_null(where, len(distinct)).to_numpy()]
+        ids = _id_array(call_ids)
+        n = len(ids)
+        if n == 0 or len(self._hashes) == 0:
+            return np.full(n, -1, dtype=np.int64)
+        change = pc.fill_null(pc.not_equal(ids.slice(1), ids.slice(0, n - 1)), True).to_numpy(zero_copy_only=False)
+        heads = np.flatnonzero(np.append(True, change))  # the first row of each run of one id
+        words = _id_words(ids.take(pa.array(heads)), self._width)
+        hashes = _id_hash(words)
+        by_hash = np.argsort(hashes)
+        at = np.empty(len(heads), dtype=np.int64)
+        at[by_hash] = np.searchsorted(self._hashes, hashes[by_hash])  # searched in order: fewer cache misses
+        code = np.full(len(heads), -1, dtype=np.int64)
+        pending = np.arange(len(heads))
+        while len(pending):  # the first call of the same hash, then the next (two ids of one hash: rare)
+            where = at[pending]
+            inside = where < len(self._hashes)
+            pending, where = pending[inside], where[inside]
+            same = self._hashes[where] == hashes[pending]
+            pending, where = pending[same], where[same]
+            equal = (self._words[where] == words[pending]).all(axis=1)
+            code[pending[equal]] = self._position[where[equal]]
+            pending = pending[~equal]
+            at[pending] += 1
+        return np.repeat(code, np.diff(np.append(heads, n)))
+
+
+_ID_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
+#: the length :func:`_id_words` gives a missing id: no id has it, so a missing id matches no call
+_MISSING_LENGTH = 0xFFFFFFFF
+
+
+def _id_array(values) -> pa.Array:
+    """Call ids as one Arrow text (or binary) array, whatever they came as."""
+    import numpy as np
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if not isinstance(values, pa.Array):
+        values = pa.array(np.asarray(values, dtype=object), pa.string())
+    if values.type not in _ID_TYPES:
+        values = values.cast(pa.large_string())
+    return values
+
+
+def _id_words(values: pa.Array, width: int) -> "object":
+    """Each id as a row of 64-bit words (numpy uint64): its first ``width`` bytes, zero-padded,
+    then its length (``_MISSING_LENGTH`` when missing). Two ids of at most ``width`` bytes get the
+    same words exactly when they are equal (the length tells "a" from "a\\0"); a longer id
+    matches none of them. Made from the Arrow buffers, with no Python object per id."""
+    import numpy as np
+
+    n = len(values)
+    large = values.type in (pa.large_string(), pa.large_binary())
+    _, offsets_buffer, data_buffer = values.buffers()[:3]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if large else np.int32)[values.offset:values.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    length = np.diff(offsets)
+    if values.null_count:
+        length[~values.is_valid().to_numpy(zero_copy_only=False)] = -1
+    out = np.zeros((n, (width + 4 + 7) // 8 * 8), dtype=np.uint8)
+    if n and (length == width).all():  # every id of the full width (ids of one format): one block of bytes
+        out[:, :width] = data[offsets[0]:offsets[0] + n * width].reshape(n, width)
+    else:  # byte by byte: memory for one byte of every id at a time, not for all their bytes
+        for j in range(width):
+            has = length > j
+            out[has, j] = data[offsets[:-1][has] + j]
+    out[:, width:width + 4] = np.where(length >= 0, length, _MISSING_LENGTH).astype("<u4").view(np.uint8).reshape(n, 4)
+    return out.view(np.uint64)
+
+
+def _id_hash(words) -> "object":
+    """A 64-bit hash of each row of :func:`_id_words` (FNV-style multiply, then an xor-shift so
+    every bit mixes): equal ids, equal hashes; two ids of one hash only cost a second comparison."""
+    import numpy as np
+
+    h = np.full(len(words), 0xCBF29CE484222325, dtype=np.uint64)
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h *= np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
+    return h
 
 
 #: rows per row group of a published or compacted file
@@ -888,6 +974,26 @@ def _scan(name: str, parts: List[Part], columns: Optional[List[str]], expr, excl
     if VERSION in table.column_names and table.column(VERSION).null_count:
         table = table.set_column(table.schema.get_field_index(VERSION), VERSION, pc.fill_null(table.column(VERSION), 0))
     return table
+
+
+def _read_ahead(parts: Sequence[Part], target: pa.Schema) -> Iterable[Tuple[Part, pa.Table]]:
+    """Each part and its table (as :func:`_read_one`), in order, the next part read on a worker
+    thread while the caller works on this one: reading and decoding a file (in Arrow, without
+    the GIL) overlaps the caller's Python and numpy work on the file before, on another core.
+    Holds one file more in memory; the thread ends with the iteration, also when it stops early."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(parts) < 2:
+        for part in parts:
+            yield part, _read_one(part, target, None)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyzer-read") as pool:
+        pending = pool.submit(_read_one, parts[0], target, None)
+        for i, part in enumerate(parts):
+            table = pending.result()
+            pending = pool.submit(_read_one, parts[i + 1], target, None) if i + 1 < len(parts) else None
+            yield part, table
+            del table
 
 
 def _read_one(part: Part, target: pa.Schema, expr) -> pa.Table:

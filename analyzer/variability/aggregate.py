@@ -75,12 +75,12 @@ def call_window(store: ResultsStore, window_days: Optional[int] = 90) -> Optiona
     call when ``window_days`` is 0 or None. None when no call is stored. Reads four columns of
     the calls table (ids, versions, run dates, start times)."""
     import pandas as pd
+    import pyarrow as pa
 
     table = store.read("calls", ["call_id", "started_at", VERSION, PARTITION])
     if table is None or table.num_rows == 0:
         return None
     n = table.num_rows
-    ids = table.column("call_id").to_numpy(zero_copy_only=False)
     versions = table.column(VERSION).to_numpy(zero_copy_only=False)
     run_dates = table.column(PARTITION).to_numpy(zero_copy_only=False) if PARTITION in table.column_names else np.full(n, None, dtype=object)
     started = started_dates(table.column("started_at").to_pandas()) if "started_at" in table.column_names else pd.Series(pd.NaT, index=range(n))
@@ -98,8 +98,8 @@ def call_window(store: ResultsStore, window_days: Optional[int] = 90) -> Optiona
         first = dates[~undated].min() if everything else last - np.timedelta64(int(window_days) - 1, "D")
         inside = undated | (dates >= first)
     keep = np.flatnonzero(inside)
-    keys = CallKeys(ids[keep], versions[keep])  # (a call read twice at one version, from two files, stays twice, as read returns it)
-    partitions = None if everything else {d for d in run_dates[keep] if d is not None}
+    keys = CallKeys(table.column("call_id").take(pa.array(keep)), versions[keep])  # (a call read twice at one version, from two files, stays twice, as read returns it)
+    partitions = None if everything else set(pd.unique(run_dates[keep])) - {None}
     span = f"{first} to {last}" if first is not None else "no dates"
     period = {
         "window_days": None if everything else int(window_days),
@@ -140,7 +140,7 @@ def moments_from_store(est, store: ResultsStore, partitions: Optional[set] = Non
     calls = call_codes(est)
     if calls.versions is None:
         raise ValueError("the estimator's calls carry no version: fit it on calls read from the store")
-    keys = CallKeys(calls.ids, calls.versions)
+    keys = CallKeys(calls.id_array, calls.versions)
     speakers = SpeakerCodes()
 
     def column(table, name, fill=None, type=pa.float64()):
@@ -160,18 +160,18 @@ def moments_from_store(est, store: ResultsStore, partitions: Optional[set] = Non
         customer = np.flatnonzero(speaker == CUSTOMER)
         if len(customer):
             question[customer] = is_question(text.take(pa.array(customer)))
-        chunks.append((
+        chunks.append([
             codes.astype(np.int32), column(t, "utterance_index", -1, pa.int64()).to_numpy().astype(np.int32), speaker,
             column(t, "start_s").to_numpy(zero_copy_only=False).astype(float), column(t, "sentiment").to_numpy(zero_copy_only=False).astype(float),
             pc.fill_null(pc.equal(column(t, "sentiment_label", type=pa.string()), "negative"), False).to_numpy(zero_copy_only=False).astype(bool),
             question, pc.is_valid(text).to_numpy(zero_copy_only=False).astype(bool), (np.int64(number) << 40) | rows.astype(np.int64),
-        ))
+        ])
         del text, t
     if not chunks:
         if store.read("utterances", ["call_id"]) is None or store.read("utterances", ["call_id"]).num_rows == 0:
             return None  # no utterances stored at all: no examples
-        chunks = [tuple(np.zeros(0, dtype=d) for d in (np.int32, np.int32, np.int16, float, float, bool, bool, bool, np.int64))]
-    u = [np.concatenate(c) for c in zip(*chunks)]
+        chunks = [[np.zeros(0, dtype=d) for d in (np.int32, np.int32, np.int16, float, float, bool, bool, bool, np.int64)]]
+    u_key, u = _in_utterance_order(chunks)
     del chunks
     _release_memory()
 
@@ -179,7 +179,7 @@ def moments_from_store(est, store: ResultsStore, partitions: Optional[set] = Non
         row_ids = np.asarray(row_ids, dtype=np.int64)
         numbers = row_ids >> 40
         wanted = {int(k): row_ids[numbers == k] & ((1 << 40) - 1) for k in np.unique(numbers)}
-        found = store.read_column_rows(u_parts, "utterances", "text", wanted)
+        found = _read_texts(store, u_parts, wanted)
         text = {}
         for k, positions in wanted.items():
             text.update(zip(((k << 40) | positions).tolist(), found[k]))
@@ -200,8 +200,81 @@ def moments_from_store(est, store: ResultsStore, partitions: Optional[set] = Non
         b_chunks = [(np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))]
     b = [np.concatenate(c) for c in zip(*b_chunks)]
     return MomentData(u_call=u[0], u_index=u[1], u_speaker=u[2], u_start=u[3], u_sentiment=u[4], u_negative=u[5], u_question=u[6],
-                      u_has_text=u[7], u_row=u[8], fetch_text=fetch_text, b_call=b[0], b_index=b[1], b_behaviour=b[2], b_names=names,
+                      u_has_text=u[7], u_row=u[8], u_key=u_key, fetch_text=fetch_text, b_call=b[0], b_index=b[1], b_behaviour=b[2], b_names=names,
                       b_score=b[3], b_time=b[4], n_utterances_read=max(len(u[0]), 1))
+
+
+def _read_texts(store: ResultsStore, parts: list, wanted: dict) -> dict:
+    """:meth:`ResultsStore.read_column_rows` of the utterances' texts (``wanted``: file number ->
+    row positions), the files split between two threads: reading and decoding the row groups that
+    hold the rows (in Arrow, without the GIL) is most of it, ~1 s over the files of a million
+    calls, and the two halves run on two cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    numbers = sorted(wanted)
+    halves = [{k: wanted[k] for k in numbers[i::2]} for i in range(2)]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyzer-text") as pool:
+        found = {}
+        for part in pool.map(lambda half: store.read_column_rows(parts, "utterances", "text", half), halves):
+            found.update(part)
+    return found
+
+
+def _in_utterance_order(chunks: list) -> tuple:
+    """``(key, columns)``: the utterance columns read file by file (``chunks``: per file, a list
+    of arrays, the call numbers and utterance indexes first) as whole columns in (call,
+    utterance_index) order, and that order's key (what ``_Moments`` sorts by: a stable sort, so
+    the rows of one key stay in read order). Each file's piece is written straight to its place
+    and then dropped from ``chunks``, one column at a time: no concatenated copy to sort
+    afterwards, and the example search (``_Moments``) finds them in order, with nothing to sort
+    or copy."""
+    keys = [c[0].astype(np.int64) * (1 << 32) + (c[1].astype(np.int64) + (1 << 31)) for c in chunks]
+    key = np.concatenate(keys)
+    n = len(key)
+    place = None  # where each row read goes (None: it is in order already)
+    if n > 1 and not bool((key[1:] >= key[:-1]).all()):
+        place = _call_block_places(keys, [c[0] for c in chunks])
+        if place is None:  # rows of a call apart or out of order: sort the rows
+            order = np.argsort(key, kind="stable")
+            place = np.empty(n, dtype=np.int64)
+            place[order] = np.arange(n)
+            del order
+        in_order = np.empty_like(key)
+        in_order[place] = key
+        key = in_order
+    del keys
+    bounds = np.cumsum([0] + [len(c[0]) for c in chunks])
+    columns = []
+    for j in range(len(chunks[0])):
+        column = np.empty(n, dtype=chunks[0][j].dtype)
+        for i, c in enumerate(chunks):
+            column[slice(bounds[i], bounds[i + 1]) if place is None else place[bounds[i]:bounds[i + 1]]] = c[j]
+            c[j] = None
+        columns.append(column)
+    return key, columns
+
+
+def _call_block_places(keys: list, calls: list):
+    """Where each utterance row goes in (call, utterance_index) order, moving whole calls: when
+    every file's rows are in that order already and each call's rows are in one file (as the
+    pipeline writes them), the order is the calls' blocks sorted by call, a sort of a million
+    blocks rather than of fourteen million rows. None when that does not hold."""
+    starts, block_calls, offset = [], [], 0
+    for key, call in zip(keys, calls):
+        if len(key) > 1 and not bool((key[1:] >= key[:-1]).all()):
+            return None
+        head = np.flatnonzero(np.append(True, call[1:] != call[:-1]))
+        starts.append(head + offset)
+        block_calls.append(call[head])
+        offset += len(key)
+    start, block_call = np.concatenate(starts), np.concatenate(block_calls)
+    length = np.diff(np.append(start, offset))
+    order = np.argsort(block_call, kind="stable")
+    if len(order) > 1 and bool((block_call[order[1:]] == block_call[order[:-1]]).any()):  # a call in two blocks
+        return None
+    moved = np.empty_like(start)
+    moved[order] = np.cumsum(length[order]) - length[order]  # where each block starts, in order
+    return np.repeat(moved - start, length) + np.arange(offset)
 
 
 def _release_memory() -> None:
@@ -226,8 +299,37 @@ def _release_memory() -> None:
 def aggregate(results_dir: Union[str, Path], options: Optional[AggregateOptions] = None) -> AggregateSummary:
     """Recompute the variability outputs from the stored calls of the period
     (``options.window_days``; no re-transcription)."""
-    with one_blas_thread():
+    with one_blas_thread(), no_huge_pages():
         return _aggregate(results_dir, options)
+
+
+def no_huge_pages():
+    """A context in which numpy does not ask the kernel for transparent huge pages for its large
+    arrays (it madvises every array of 4 MB or more by default). Where the kernel then compacts
+    memory to find each huge page when it is first touched (THP defrag "madvise", a common
+    default), the aggregation's many fresh arrays of tens to hundreds of MB cost seconds in the
+    kernel: 1M calls on 2 cores shared with another job, system time 13.7 s -> 5.8 s, wall 49 s ->
+    44 s. The arrays are read in passes and joins where huge pages gained nothing measurable.
+    numpy's setting is restored on leaving (a no-op on a numpy without it)."""
+    import contextlib
+
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # pragma: no cover - numpy < 2
+        try:
+            from numpy.core.multiarray import _set_madvise_hugepage
+        except ImportError:
+            return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def scope():
+        previous = _set_madvise_hugepage(False)
+        try:
+            yield
+        finally:
+            _set_madvise_hugepage(previous)
+
+    return scope()
 
 
 def _aggregate(results_dir: Union[str, Path], options: Optional[AggregateOptions] = None) -> AggregateSummary:

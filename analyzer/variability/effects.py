@@ -15,6 +15,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .shrinkage import demeaned
+
 #: agent-level degrees of freedom the between-agent regression needs beyond its parameters
 BETWEEN_MIN_DF = 10
 
@@ -47,15 +49,29 @@ def group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nda
         return (np.bincount(groups, weights=values, minlength=n_groups) / counts)[groups]
     if values.shape[1] == 0:
         return values.copy()
-    sums = np.stack([np.bincount(groups, weights=values[:, j], minlength=n_groups) for j in range(values.shape[1])], axis=1)
-    return (sums / counts[:, None])[groups]
+    return (_column_sums(values, groups, n_groups) / counts[:, None])[groups]
+
+
+def _column_sums(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group (rows) and column of ``values``, the column's sum over the group's rows."""
+    return np.stack([np.bincount(groups, weights=values[:, j], minlength=n_groups) for j in range(values.shape[1])], axis=1)
+
+
+def within_agent(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """``values - group_means(values, groups, n_groups)`` for a matrix: the same numbers, without
+    the matrix of group means (see :func:`demeaned`)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1 or values.shape[1] == 0:
+        return values - group_means(values, groups, n_groups)
+    counts = np.maximum(np.bincount(groups, minlength=n_groups), 1).astype(np.float64)
+    return demeaned(values, _column_sums(values, groups, n_groups) / counts[:, None], groups)
 
 
 def within_ols(y: np.ndarray, X: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-effects (within-group) OLS: deviations of y from its group mean on deviations of X;
     coefficients and cluster-robust covariance by group (k = columns of X: the absorbed group
     means are nested in the clusters, the convention of Stata's ``xtreg, fe vce(cluster)``)."""
-    return ols_cluster_cov(y - group_means(y, groups, n_groups), X - group_means(X, groups, n_groups), groups, n_groups)
+    return ols_cluster_cov(y - group_means(y, groups, n_groups), within_agent(X, groups, n_groups), groups, n_groups)
 
 
 def _between(y: np.ndarray, H: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,7 +174,7 @@ def behaviour_effects(
         p = H.shape[1]
         Z = np.column_stack([H, X0])
         y_dm = y - group_means(y, agents, n_agents)
-        Z_dm = Z - group_means(Z, agents, n_agents)  # within agents: deviations from the agent's means
+        Z_dm = within_agent(Z, agents, n_agents)  # within agents: deviations from the agent's means
         beta_w, cov_w = ols_cluster_cov(y_dm, Z_dm, agents, n_agents)
         se_w = np.sqrt(np.maximum(np.diag(cov_w), 0.0))
         beta_n, se_n = ols_cluster(y, np.column_stack([np.ones(len(y)), Z]), agents, n_agents)
