@@ -49,7 +49,12 @@ class BehaviourTrainingArguments:
     agent_negatives: unlabelled USS service-agent turns used as training negatives for each
     negative behaviour (all of the validation and test dialogues' turns are used there).
     negative_precision, positive_precision: calibration precision targets by polarity.
-    use_lines: include the project's service lines (off to measure without them)."""
+    use_lines: include the project's service lines (off to measure without them).
+    transcript_copies: also train on a lowercase, unpunctuated copy of each training line (as
+        transcripts from other systems give them; ``analyzer.textmodels.data.with_transcript_copies``),
+        for the behaviour heads and, in ``scripts/train_text_models.py``, the fine-tuning. Off by
+        default: one full retrain with it tagged the hold-out lines better but put dismissive on
+        two of the demo simulator's empathy lines (measured 2026-12-02)."""
 
     C: float = 4.0
     class_weight: Optional[str] = "auto"
@@ -62,6 +67,7 @@ class BehaviourTrainingArguments:
     negative_precision: float = 0.90
     positive_precision: float = 0.80
     use_lines: bool = True
+    transcript_copies: bool = False
     seed: int = 0
 
 
@@ -115,10 +121,10 @@ def _service_line_rows(taxonomy: Taxonomy, data_dir: Optional[Path], args: Behav
     behaviours the lines are labelled for (a team's new behaviour gets none from here)."""
     import pandas as pd
 
-    from ..textmodels.data import LABELLED_BEHAVIOURS, agent_lines, uss_system_labelled, uss_system_turns
+    from ..textmodels.data import LABELLED_BEHAVIOURS, agent_lines, uss_system_labelled, uss_system_turns, with_transcript_copies
 
     known = [b for b in taxonomy.behaviours if b.id in LABELLED_BEHAVIOURS]
-    frames = [agent_lines()]
+    frames = [with_transcript_copies(agent_lines()) if args.transcript_copies else agent_lines()]
     have_uss = data_dir is not None and (Path(data_dir) / "user_satisfaction_simulation").is_dir()
     turns = uss_system_turns(Path(data_dir)) if have_uss else None
     if have_uss:

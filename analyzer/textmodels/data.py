@@ -82,6 +82,36 @@ def customer_lines(directory: Optional[Path] = None):
     ).drop_duplicates("text").reset_index(drop=True)
 
 
+#: what a speech transcript from another system may start a turn with
+_FILLERS = ("", "", "", "um ", "uh ", "yeah ", "so ", "right ", "okay ")
+
+
+def transcript_style(text: str) -> str:
+    """``text`` as transcripts from other systems often give it: lowercase, no punctuation but
+    apostrophes, sometimes a filler first (chosen by the text's hash: a line always gets the
+    same copy)."""
+    import hashlib
+    import re
+
+    words = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    filler = _FILLERS[int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % len(_FILLERS)]
+    return filler + " ".join(words)
+
+
+def with_transcript_copies(frame):
+    """``frame`` (text, split, group...) plus a :func:`transcript_style` copy of each training row,
+    with the same labels, split and group (a copy never crosses splits); validation and test rows
+    are not copied, so what is evaluated is the lines as written. The project's lines are written
+    cased and punctuated, and a model trained on them alone scored lowercase, unpunctuated
+    transcripts of the same words differently (measured: an empathetic line lost its
+    punctuation and gained 0.2 of dismissive probability)."""
+    import pandas as pd
+
+    train = frame[frame.split == "train"]
+    copies = train.assign(text=[transcript_style(t) for t in train.text], source=train.source + ":transcript_style")
+    return pd.concat([frame, copies], ignore_index=True).drop_duplicates("text").reset_index(drop=True)
+
+
 def agent_lines(directory: Optional[Path] = None):
     """The project's agent lines (every ``agent_*.tsv``): text, tone, behaviours (tuple), split,
     group, source."""

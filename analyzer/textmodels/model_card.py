@@ -99,7 +99,7 @@ run on data the model was never trained or calibrated on. Bundle size {size_mb:.
   threshold whose calibration precision reaches {args.get('behaviours', {}).get('negative_precision')} for negative behaviours
   (an accusation on a scorecard) and {args.get('behaviours', {}).get('positive_precision')} for positive ones. Timeline behaviours
   ({', '.join(TIMELINE_BEHAVIOURS)}) come from the call's dynamics, not from here.
-
+{_provenance(training)}
 ## Training data
 
 Customer sentiment (train splits; draws per source {dict(args.get('mixture', []))}, classes
@@ -184,8 +184,14 @@ def _lodo_text(lodo: Optional[Dict[str, Any]]) -> str:
         "shipped model's, to keep five runs to about two hours) once on every corpus (\"with\") and once without each corpus, "
         "training and calibration (\"without\"), and tests on that corpus's test split and on the independent hold-out customer "
         "lines. The drop from \"with\" to \"without\" is what a domain the model has never seen costs; the \"without\" column is the "
-        "estimate for a new team's customers.\n\n" + lodo_table(lodo)
+        "estimate for a new team's customers." + (f" {lodo['note']}" if lodo.get("note") else "") + "\n\n" + lodo_table(lodo)
     )
+
+
+def _provenance(training: Dict[str, Any]) -> str:
+    """How the bundle was made when it was not one run of ``scripts/train_text_models.py``
+    (``training["provenance"]``, e.g. behaviour heads refit on an earlier run's encoder)."""
+    return f"\n**How this bundle was made.** {training['provenance']}\n" if training.get("provenance") else ""
 
 
 def _rows(counts: Dict[str, int]) -> str:

@@ -23,7 +23,7 @@ from ..behaviours.taxonomy import Taxonomy
 from ..behaviours.training import BehaviourTrainingArguments, fit_behaviour_classifier, training_rows
 from ..records import SENTIMENT_LABELS
 from ..sentiment.head import LinearHead
-from .data import LABELLED_BEHAVIOURS, agent_lines, available_sentiment_corpora, sentiment_corpus, uss_system_labelled
+from .data import LABELLED_BEHAVIOURS, agent_lines, available_sentiment_corpora, sentiment_corpus, uss_system_labelled, with_transcript_copies
 
 #: share of training draws per source (renormalised over the sources present)
 DEFAULT_MIXTURE = (
@@ -91,13 +91,14 @@ def build_training_data(
     from ..sentiment.datasets import labelled_csv
 
     corpora = tuple(c for c in (available_sentiment_corpora(data_dir) if data_dir else ["service_lines"]) if c not in args.exclude)
-    frames = [sentiment_corpus(c, data_dir) for c in corpora]
+    copies = args.behaviours.transcript_copies
+    frames = [with_transcript_copies(sentiment_corpus(c, data_dir)) if copies and c == "service_lines" else sentiment_corpus(c, data_dir) for c in corpora]
     if sentiment_csv is not None:
         own = labelled_csv(sentiment_csv)
         frames.append(own.assign(group="team:" + own.text, source="team_csv")[["text", "label", "split", "group", "source"]])
         corpora += ("team_csv",)
     sentiment = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["text", "label", "split", "group", "source"])
-    agent = [agent_lines()]
+    agent = [with_transcript_copies(agent_lines()) if copies else agent_lines()]
     if data_dir is not None and (Path(data_dir) / "user_satisfaction_simulation").is_dir():
         agent.append(uss_system_labelled(Path(data_dir)))
     agent = pd.concat(agent, ignore_index=True)[["text", "tone", "behaviours", "split", "group", "source"]]

@@ -116,3 +116,20 @@ def test_uss_labels_are_keys_and_labels_only():
     assert header.split("\t") == ["key", "tone", "behaviours"] and len(rows) == 1000
     assert all(re.fullmatch(r"(MWOZ|SGD)-\d+:\d+", row.split("\t")[0]) for row in rows)  # no third-party text
     json.dumps(rows)
+
+
+def test_transcript_copies_are_training_rows_only_and_keep_their_labels():
+    from analyzer.textmodels.data import transcript_style, with_transcript_copies
+
+    assert transcript_style("Sorry, Mrs Lee -- I'll fix that today!").endswith("sorry mrs lee i'll fix that today")
+    assert transcript_style("Thanks, Amira.") == transcript_style("Thanks, Amira.")  # the same copy every time
+    lines = agent_lines()
+    both = with_transcript_copies(lines)
+    copies = both[both.source.str.endswith(":transcript_style")]
+    assert len(copies) > 0.6 * (lines.split == "train").sum() and set(copies.split) == {"train"}
+    original = lines.set_index("group")
+    for row in copies.sample(50, random_state=0).itertuples():  # same labels and group as the line it copies
+        source = original.loc[row.group]
+        assert (row.tone, row.behaviours) == (source.tone, source.behaviours) and row.text == transcript_style(source.text)
+        assert not re.search(r"[^\w\s']", row.text) and row.text == row.text.lower()
+    assert both[~both.source.str.endswith(":transcript_style")].equals(lines)  # validation and test rows as written
