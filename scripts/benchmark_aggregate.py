@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -317,8 +318,8 @@ def main() -> None:
     walls = sorted(r["wall_s"] for r in results)
     cpus = sorted(r["cpu_s"] for r in results)
     peaks = sorted(r["peak_gb"] for r in results)
-    print(f"wall {walls[0]:.1f}-{walls[-1]:.1f} s (median {walls[len(walls) // 2]:.1f}), CPU {cpus[0]:.1f}-{cpus[-1]:.1f} s "
-          f"(median {cpus[len(cpus) // 2]:.1f}), peak RSS {peaks[0]:.2f}-{peaks[-1]:.2f} GB; limits 60 s, 4 GB on 2 cores")
+    print(f"wall {walls[0]:.1f}-{walls[-1]:.1f} s (median {statistics.median(walls):.1f}), CPU {cpus[0]:.1f}-{cpus[-1]:.1f} s "
+          f"(median {statistics.median(cpus):.1f}), peak RSS {peaks[0]:.2f}-{peaks[-1]:.2f} GB; limits 60 s, 4 GB on 2 cores")
     print("(CPU = user + system seconds of the command, all its threads: on a machine shared with other jobs it is close to what "
           "the wall time would be on an idle one, for a command that mostly runs on one core)")
 
