@@ -477,16 +477,17 @@ def stage_rows(store: ResultsStore, batch_id: str, staged: Sequence[tuple], writ
     by position in ``staged``) and costs no other call. ``writer``: see :meth:`ResultsStore.stage`."""
     if not staged:
         return {}
+    named = {"writer": writer} if writer else {}  # the lock holder stages under the batch's own name
     together = {name: [row for _, rows in staged for row in rows[name]] for name in ("calls", "utterances", "behaviours")}
     try:
-        store.stage(batch_id, together, writer=writer)
+        store.stage(batch_id, together, **named)
         return {}
     except Exception:  # noqa: BLE001 - find the call(s) at fault
         log.exception("staging %d calls together failed; staging them one by one", len(staged))
     failed = {}
     for i, (call, rows) in enumerate(staged):
         try:
-            store.stage(batch_id, rows, writer=writer)
+            store.stage(batch_id, rows, **named)
         except Exception as exc:  # noqa: BLE001 - one call's results must never cost the others
             log.exception("%s: results could not be written", call.input.path)
             failed[i] = Failure(call.input.path, "store", f"results could not be written ({type(exc).__name__}: {exc})", call.info.call_id)
