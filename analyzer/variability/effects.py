@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .shrinkage import demeaned
+from .shrinkage import column_group_sums, demeaned
 
 #: agent-level degrees of freedom the between-agent regression needs beyond its parameters
 BETWEEN_MIN_DF = 10
@@ -49,12 +49,7 @@ def group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nda
         return (np.bincount(groups, weights=values, minlength=n_groups) / counts)[groups]
     if values.shape[1] == 0:
         return values.copy()
-    return (_column_sums(values, groups, n_groups) / counts[:, None])[groups]
-
-
-def _column_sums(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group (rows) and column of ``values``, the column's sum over the group's rows."""
-    return np.stack([np.bincount(groups, weights=values[:, j], minlength=n_groups) for j in range(values.shape[1])], axis=1)
+    return (column_group_sums(values, groups, n_groups) / counts[:, None])[groups]
 
 
 def within_agent(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -64,7 +59,7 @@ def within_agent(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nd
     if values.ndim == 1 or values.shape[1] == 0:
         return values - group_means(values, groups, n_groups)
     counts = np.maximum(np.bincount(groups, minlength=n_groups), 1).astype(np.float64)
-    return demeaned(values, _column_sums(values, groups, n_groups) / counts[:, None], groups)
+    return demeaned(values, column_group_sums(values, groups, n_groups) / counts[:, None], groups)
 
 
 def within_ols(y: np.ndarray, X: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,11 @@ def group_sums(groups: np.ndarray, values: np.ndarray, n_groups: int, weights: O
     return np.bincount(groups, weights=w, minlength=n_groups)
 
 
+def column_group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group (rows) and column of the matrix ``values``, the column's sum over the group's rows."""
+    return np.stack([np.bincount(groups, weights=values[:, j], minlength=n_groups) for j in range(values.shape[1])], axis=1)
+
+
 #: rows :func:`demeaned` subtracts at once
 ROW_BLOCK = 65536
 
@@ -54,7 +59,7 @@ def case_mix_adjust(y: np.ndarray, X: Optional[np.ndarray], groups: np.ndarray, 
     counts = np.bincount(groups, minlength=n_groups).astype(np.float64)
     safe = np.maximum(counts, 1)
     y_dm = y - (np.bincount(groups, weights=y, minlength=n_groups) / safe)[groups]
-    X_means = np.stack([np.bincount(groups, weights=X[:, j], minlength=n_groups) for j in range(X.shape[1])], axis=1) / safe[:, None]
+    X_means = column_group_sums(X, groups, n_groups) / safe[:, None]
     X_dm = demeaned(X, X_means, groups)
     beta, *_ = np.linalg.lstsq(X_dm, y_dm, rcond=None)
     return y - (X - X.mean(axis=0)) @ beta, beta
