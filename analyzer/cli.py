@@ -82,20 +82,22 @@ def cli() -> None:
               "Default: the Ray instance started on this machine, else a new local one.")
 @click.option("--ray-workers", type=click.IntRange(min=0), help="With --engine ray: worker actors, each loading the models once (default: one per --ray-worker-cpus CPUs).")
 @click.option("--ray-worker-cpus", type=click.FloatRange(min=0, min_open=True), help="With --engine ray: CPUs each worker reserves and uses (default 1).")
+@click.option("--ray-text-workers", type=click.IntRange(min=0), help="With --engine ray: run the text models in this many actors of their own "
+              "(default 0: in every worker, beside Whisper).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(inputs, out, metadata, config_path, model, agent_channel, device, compute_type, beam_size, text_model, sentiment_model, batch_size, force,
         no_aggregate, no_report, no_redact, redact_types, redact_pattern, redact_audio, redact_audio_mode, engine, address, ray_workers,
-        ray_worker_cpus, quiet):
+        ray_worker_cpus, ray_text_workers, quiet):
     """Process recordings and transcripts under INPUTS into the results directory."""
     from .errors import AnalyzerError
     from .runner import run_batch
 
-    if engine != "ray" and (address is not None or ray_workers is not None or ray_worker_cpus is not None):
-        raise click.UsageError("--address, --ray-workers and --ray-worker-cpus need --engine ray")
+    if engine != "ray" and (address is not None or ray_workers is not None or ray_worker_cpus is not None or ray_text_workers is not None):
+        raise click.UsageError("--address, --ray-workers, --ray-worker-cpus and --ray-text-workers need --engine ray")
     if engine == "ray":
         from .config import RayOptions
 
-        ray_options = {"address": address, "workers": ray_workers, "worker_cpus": ray_worker_cpus}
+        ray_options = {"address": address, "workers": ray_workers, "worker_cpus": ray_worker_cpus, "text_workers": ray_text_workers}
         engine = RayOptions(**{k: v for k, v in ray_options.items() if v is not None})
 
     patterns = {}

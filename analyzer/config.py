@@ -274,10 +274,13 @@ class RayOptions:
         one on this machine only; ``"HOST:6379"`` a cluster's head node; ``"ray://HOST:10001"``
         through Ray Client. When this process is already connected (``ray.init`` in a notebook
         or test), that connection is used and left open.
-    workers: worker actors, each loading the models once (Whisper and the text models); 0
-        (default) one per ``worker_cpus`` CPUs of the cluster.
+    workers: worker actors, each loading the models once (Whisper and, unless ``text_workers``,
+        the text models); 0 (default) one per ``worker_cpus`` CPUs of the cluster (those the
+        text actors leave).
     worker_cpus: CPUs each worker reserves, and the threads its models use when
         ``transcribe.cpu_threads`` / ``text.threads`` are 0 (auto).
+    worker_gpus: GPUs each worker reserves (0, default; with ``transcribe.device = "cuda"``, e.g.
+        1, or 0.5 for two workers per GPU), so Ray places workers only where a GPU is free.
     decode_cpus: CPUs a decode task reserves (recordings are decoded by Ray tasks, a call
         ahead of the workers); 0 (default) runs them beside the workers, as the local engine's
         loader thread runs beside the models.
@@ -289,14 +292,26 @@ class RayOptions:
         worker's own file of the night's partition; only counts come back to this process.
         Workers that do not see it, and every worker when ``False``, send the rows back to this
         process, which stages them.
+    text_workers: 0 (default): each worker loads the text models beside Whisper. N: the text
+        models (one encoder with its sentiment and behaviour heads) run in a pool of N text
+        actors of their own, each reserving ``text_cpus`` CPUs and ``text_gpus`` GPUs, and the
+        workers send them each call's utterances: Whisper and the encoder then scale (and get
+        devices) separately, e.g. several CPU Whisper workers feeding one text actor on a GPU.
+        A text actor that dies is restarted by Ray (``max_restarts``) and its request retried.
+    text_cpus, text_gpus: what each text actor reserves; its encoder threads follow
+        ``text_cpus`` where ``text.threads`` is 0 (auto).
     """
 
     address: Optional[str] = None
     workers: int = 0
     worker_cpus: float = 1.0
+    worker_gpus: float = 0.0
     decode_cpus: float = 0.0
     max_restarts: int = 8
     worker_writes: bool = True
+    text_workers: int = 0
+    text_cpus: float = 1.0
+    text_gpus: float = 0.0
 
     def __post_init__(self) -> None:
         if self.workers < 0:
@@ -305,6 +320,10 @@ class RayOptions:
             raise ConfigError(f"ray worker_cpus must be more than 0, got {self.worker_cpus}")
         if self.decode_cpus < 0 or self.max_restarts < 0:
             raise ConfigError("ray decode_cpus and max_restarts cannot be negative")
+        if self.worker_gpus < 0:
+            raise ConfigError(f"ray worker_gpus cannot be negative, got {self.worker_gpus}")
+        if self.text_workers < 0 or self.text_cpus <= 0 or self.text_gpus < 0:
+            raise ConfigError("ray text_workers and text_gpus cannot be negative, and text_cpus must be more than 0")
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,20 @@ class Models:
     text: Optional[Any] = None
 
 
-def load_models(config: AnalyzerConfig, need_asr: bool = True) -> Models:
-    """Load every model the configured pipeline needs. Raises ModelNotFoundError with advice."""
+def needs_text(config: AnalyzerConfig) -> bool:
+    """Whether the configured pipeline runs the text models (sentiment or behaviours)."""
+    return config.sentiment.enabled or config.behaviours.enabled
+
+
+def load_models(config: AnalyzerConfig, need_asr: bool = True, need_text: bool = True) -> Models:
+    """Load every model the configured pipeline needs (``need_text=False``: not the text models,
+    e.g. when they run elsewhere). Raises ModelNotFoundError with advice."""
     transcriber = text = None
     if need_asr:
         from .adapters.whisper import WhisperTranscriber
 
         transcriber = WhisperTranscriber.load(config.transcribe)
-    if config.sentiment.enabled or config.behaviours.enabled:
+    if need_text and needs_text(config):
         from .textmodels.bundle import load_text_models
 
         text = load_text_models(config.text)
@@ -61,7 +67,7 @@ def model_ids(config: AnalyzerConfig, kind: str, models: Optional[Models] = None
             from .adapters.whisper import resolve_model
 
             ids["asr_model"] = resolve_model(config.transcribe)[1]
-    if config.sentiment.enabled or config.behaviours.enabled:
+    if needs_text(config):
         if models is not None and models.text is not None:
             ids["text_model"] = models.text.model_id
         else:
@@ -157,7 +163,7 @@ def process_call(
     t0 = time.perf_counter()
     utts = transcript.utterances
     sentiment, tags, checked = None, [], list(TIMELINE_BEHAVIOURS)
-    if models.text is not None and (config.sentiment.enabled or config.behaviours.enabled):
+    if models.text is not None and needs_text(config):
         scores = models.text.score([u.text for u in utts], [u.speaker for u in utts], sentiment=config.sentiment.enabled, behaviours=config.behaviours.enabled)
         if scores.sentiment is not None:
             sentiment = call_sentiment(transcript, to_scores(scores.sentiment), models.text.model_id, config.sentiment)

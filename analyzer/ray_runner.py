@@ -11,7 +11,11 @@ What runs where:
 - worker actors (``RayOptions.workers``): each loads the models once
   (:func:`analyzer.pipeline.load_models`, as the local engine does, or unpickles the ``models``
   passed to ``run_batch``) and runs :func:`~analyzer.runner.process_group` on the groups sent
-  to it. A worker that sees the results directory (``RayOptions.worker_writes``; a probe file the
+  to it.
+- text actors (``RayOptions.text_workers``, optional): the text models in a pool of their own;
+  the workers then load only Whisper, and their ``Models.text`` is a :class:`RemoteText` that
+  sends each call's utterances to a text actor (the same :meth:`TextModels.score` call, so the
+  same numbers). A worker that sees the results directory (``RayOptions.worker_writes``; a probe file the
   driver writes there tells) stages its calls' rows itself, under its own name, so the commit
   publishes each worker's rows as its own file of the night's partition and only counts travel
   back; otherwise the rows come back to the driver, which stages them.
@@ -34,7 +38,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .config import AnalyzerConfig, RayOptions
 from .errors import AnalyzerError, InputError, ModelNotFoundError
-from .pipeline import Models, load_models, model_ids
+from .pipeline import Models, load_models, model_ids, needs_text
 from .records import Failure
 from .runner import CallOutcome, Collector, PlannedCall, _load_source, group_calls, process_group, stage_rows
 from .store import ResultsStore
@@ -146,7 +150,7 @@ class _Worker:
     reachable (``probe``), else sent back."""
 
     def __init__(self, config: AnalyzerConfig, models: Optional[Models], need_asr: bool, settings: Dict[str, str], batch_id: str, batch_date: str,
-                 probe: Optional[_Probe] = None):
+                 probe: Optional[_Probe] = None, text: Optional["RemoteText"] = None):
         from .redaction import RedactingLogFilter, Redactor
 
         self.config, self.settings, self.batch_id, self.batch_date = config, settings, batch_id, batch_date
@@ -158,7 +162,9 @@ class _Worker:
             logging.getLogger("analyzer").addFilter(RedactingLogFilter(self.redactor))
         self.error: Optional[BaseException] = None
         try:
-            self.models = models if models is not None else load_models(config, need_asr=need_asr)
+            self.models = models if models is not None else load_models(config, need_asr=need_asr, need_text=text is None)
+            if text is not None:  # the text models run in the text actors
+                self.models = dataclasses.replace(self.models, text=text)
         except Exception as exc:  # noqa: BLE001 - reported by ready(), with its message
             self.models, self.error = None, exc
 
@@ -191,6 +197,51 @@ class _Worker:
             o = outcomes[i]
             outcomes[i] = CallOutcome(o.call, failure=failed[k]) if k in failed else dataclasses.replace(o, rows=None, staged=True)
         return outcomes
+
+
+class _TextWorker:
+    """A text actor: the text-model bundle, loaded once, scoring the utterances workers send."""
+
+    def __init__(self, config: AnalyzerConfig, text: Optional[Any]):
+        from .textmodels.bundle import load_text_models
+
+        self.error: Optional[BaseException] = None
+        try:
+            self.text = text if text is not None else load_text_models(config.text)
+        except Exception as exc:  # noqa: BLE001 - reported by ready(), with its message
+            self.text, self.error = None, exc
+
+    def ready(self) -> dict:
+        if self.error is not None:
+            raise ModelNotFoundError(str(self.error) if isinstance(self.error, AnalyzerError) else f"{type(self.error).__name__}: {self.error}")
+        return {"model_id": self.text.model_id, "taxonomy": self.text.taxonomy, "behaviour_ids": self.text.behaviour_ids}
+
+    def score(self, texts: List[str], speakers: List[Optional[str]], sentiment: bool, behaviours: bool):
+        return self.text.score(texts, speakers, sentiment=sentiment, behaviours=behaviours)
+
+
+class RemoteText:
+    """What a worker has as ``Models.text`` when the text models run in text actors: the
+    bundle's identity and taxonomy, and :meth:`score`, which sends the utterances to one of the
+    actors (in turn) and waits for the scores."""
+
+    def __init__(self, actors: Sequence[Any], model_id: str, taxonomy: Any, behaviour_ids: Sequence[str]):
+        self.actors, self.model_id, self.taxonomy, self.behaviour_ids = list(actors), model_id, taxonomy, list(behaviour_ids)
+        self._turn = 0
+
+    def score(self, texts: Sequence[str], speakers: Sequence[Optional[str]], sentiment: bool = True, behaviours: bool = True):
+        import ray
+
+        actor = self.actors[self._turn % len(self.actors)]
+        self._turn += 1
+        return ray.get(actor.score.remote(list(texts), list(speakers), sentiment, behaviours))
+
+
+def text_config(config: AnalyzerConfig, cpus: float) -> AnalyzerConfig:
+    """``config`` for a text actor reserving ``cpus`` CPUs (encoder threads where automatic)."""
+    if config.text.threads == 0:
+        config = dataclasses.replace(config, text=dataclasses.replace(config.text, threads=max(1, int(cpus))))
+    return config
 
 
 def _decode(call: PlannedCall, config: AnalyzerConfig):
@@ -229,19 +280,35 @@ class _Pool:
         self.busy: List[int] = []  # per slot: groups sent to its current actor and not back
         self.in_flight: Dict[Any, tuple] = {}  # result ref -> (slot, generation, group, sent alone)
         self.retry: deque = deque()  # single-call groups to send again (their group's worker died)
+        self.text_actors: List[Any] = []
         cpus = float(ray.cluster_resources().get("CPU", 1))
-        n = options.workers or max(1, int(cpus // options.worker_cpus))
-        if options.worker_cpus * n > cpus:
-            log.warning("%d Ray worker(s) of %g CPUs on a cluster of %g CPUs: some wait for others' CPUs", n, options.worker_cpus, cpus)
-        shipped = None
+        text_pool = options.text_workers > 0 and needs_text(config) and (models is None or models.text is not None)
+        left = cpus - (options.text_workers * options.text_cpus if text_pool else 0.0)
+        n = options.workers or max(1, int(left // options.worker_cpus))
+        if options.worker_cpus * n > left:
+            log.warning("%d Ray worker(s) of %g CPUs on a cluster of %g CPUs%s: some wait for others' CPUs", n, options.worker_cpus, cpus,
+                        f" ({options.text_workers} text actor(s) of {options.text_cpus:g})" if text_pool else "")
+        shipped = shipped_text = None
         if models is not None:
             try:
-                shipped = ray.put(models)
+                shipped = ray.put(dataclasses.replace(models, text=None) if text_pool else models)
+                shipped_text = ray.put(models.text) if text_pool else None
             except Exception as exc:  # noqa: BLE001 - say what to do instead
                 raise ModelNotFoundError(f"the Ray engine sends models= to its workers, and these cannot be sent ({type(exc).__name__}: {exc}); "
                                          "leave models out and each worker loads them from the config") from None
-        self._actor = ray.remote(_Worker).options(num_cpus=options.worker_cpus, max_restarts=0, max_task_retries=0)
-        self._args = (worker_config(config, options.worker_cpus), shipped, need_asr, settings, batch_id, batch_date, probe)
+        remote_text = None
+        if text_pool:
+            text_actor = ray.remote(_TextWorker).options(num_cpus=options.text_cpus, num_gpus=options.text_gpus,
+                                                         max_restarts=options.max_restarts, max_task_retries=1)
+            self.text_actors = [text_actor.remote(text_config(config, options.text_cpus), shipped_text) for _ in range(options.text_workers)]
+            try:
+                info = self.ray.get([a.ready.remote() for a in self.text_actors])[0]
+            except Exception as exc:  # noqa: BLE001 - a bundle that would not load
+                self.close()
+                raise self._start_error(exc) from None
+            remote_text = RemoteText(self.text_actors, info["model_id"], info["taxonomy"], info["behaviour_ids"])
+        self._actor = ray.remote(_Worker).options(num_cpus=options.worker_cpus, num_gpus=options.worker_gpus, max_restarts=0, max_task_retries=0)
+        self._args = (worker_config(config, options.worker_cpus), shipped, need_asr, settings, batch_id, batch_date, probe, remote_text)
         self.decode = ray.remote(_decode).options(num_cpus=options.decode_cpus, num_returns=2, max_retries=0)
         self.actors = [self._actor.remote(*self._args) for _ in range(n)]
         self.generation = [0] * n
@@ -253,8 +320,10 @@ class _Pool:
             raise
         self.taxonomy = ready[0]["taxonomy"]
         writing = sum(info["writes"] for info in ready)
-        log.info("Ray engine: %d worker(s) of %g CPU(s) on %d node(s), cluster of %g CPUs; %d stage their rows in the store themselves%s",
-                 n, options.worker_cpus, len({info["node"] for info in ready}), cpus, writing,
+        log.info("Ray engine: %d worker(s) of %g CPU(s)%s on %d node(s), cluster of %g CPUs; %d stage their rows in the store themselves%s",
+                 n, options.worker_cpus,
+                 f" and {options.text_workers} text actor(s) of {options.text_cpus:g} CPU(s)" + (f", {options.text_gpus:g} GPU(s)" if options.text_gpus else "")
+                 if text_pool else "", len({info["node"] for info in ready}), cpus, writing,
                  "" if writing == n else f", {n - writing} send them here" + ("" if options.worker_writes else " (worker_writes=False)")
                  + ("" if writing or not options.worker_writes else " (they do not see the results directory at this path)"))
 
@@ -264,10 +333,7 @@ class _Pool:
         try:
             ready = self.ray.get([a.ready.remote() for a in self.actors])
         except Exception as exc:  # noqa: BLE001 - a model that would not load, or an actor that could not start on any node
-            cause = getattr(exc, "cause", None)
-            if isinstance(cause, AnalyzerError):
-                raise ModelNotFoundError(str(cause)) from None
-            raise ModelNotFoundError(f"the Ray workers could not start ({type(exc).__name__}: {_first_line(exc)})") from None
+            raise self._start_error(exc) from None
         expected = {kind: model_ids(config, kind, models) for kind in settings}
         for info in ready:
             if info["ids"] != expected:
@@ -275,6 +341,13 @@ class _Pool:
                     f"a Ray worker on node {info['node'][:12]} loaded other models than this machine resolves ({info['ids']} instead of "
                     f"{expected}): install the same analyzer version and models on every node")
         return ready
+
+    @staticmethod
+    def _start_error(exc: BaseException) -> ModelNotFoundError:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, AnalyzerError):
+            return ModelNotFoundError(str(cause))
+        return ModelNotFoundError(f"the Ray workers could not start ({type(exc).__name__}: {_first_line(exc)})")
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, pending: List[PlannedCall], collector: Collector) -> None:
@@ -385,13 +458,13 @@ class _Pool:
             self.generation[i] += 1  # groups still queued on the dead worker are not counted again
 
     def close(self) -> None:
-        for actor in self.actors:
+        for actor in self.actors + self.text_actors:
             if actor is not None:
                 try:
                     self.ray.kill(actor)
                 except Exception:  # noqa: BLE001 - already gone
                     pass
-        self.actors = []
+        self.actors, self.text_actors = [], []
 
 
 def _died(call: PlannedCall, reason: str) -> Failure:

@@ -25,7 +25,7 @@ from .ingest.audio import load_call_audio, write_redacted_copy
 from .ingest.discover import InputFile, file_sha256, find_inputs
 from .ingest.metadata import EMPTY_METADATA, Metadata, read_metadata
 from .ingest.transcripts import TranscriptFile, read_transcript
-from .pipeline import Models, call_settings_hash, load_models, process_call, transcribe_calls
+from .pipeline import Models, call_settings_hash, load_models, needs_text, process_call, transcribe_calls
 from .records import BatchSummary, CallInfo, CallResult, Failure, StereoAudio, Transcript
 from .redaction import RedactingLogFilter, Redactor
 from .redaction.calls import is_stored, redact_call_id, redact_call_info, redact_failures, redacted_id_prefix
@@ -205,7 +205,7 @@ def run_batch(
     else:
         redactor = Redactor(config.redaction)
     if models is not None:  # the results (and their settings hash) must say what actually ran
-        if models.text is None and (config.sentiment.enabled or config.behaviours.enabled):
+        if models.text is None and needs_text(config):
             config = dataclasses.replace(
                 config,
                 sentiment=dataclasses.replace(config.sentiment, enabled=False),

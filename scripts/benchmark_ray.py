@@ -13,8 +13,8 @@ the same round, and the 1-minute load average around each run.
     .venv/bin/python scripts/benchmark_ray.py --calls 8 --rounds 1  # quicker
     .venv/bin/python scripts/benchmark_ray.py --address HOST:6379   # an existing cluster (no local instance)
 
-Engines (``--engines``): ``local``; ``ray-WxC``: W workers of C CPUs each (default
-``local,ray-1x1,ray-1x2,ray-2x1``). Calls go in groups of ``--flush-every`` (6), the unit a
+Engines (``--engines``): ``local``; ``ray-WxC``: W workers of C CPUs each; ``ray-WxC+T``: the
+same with the text models in T text actors of 1 CPU (default ``local,ray-1x1,ray-1x2,ray-2x1``). Calls go in groups of ``--flush-every`` (6), the unit a
 worker takes, so that 24 calls give two workers four groups to share.
 """
 
@@ -37,8 +37,9 @@ def _engine(name: str, address):
 
     if name == "local":
         return None
-    workers, cpus = name.removeprefix("ray-").split("x")
-    return RayOptions(address=address, workers=int(workers), worker_cpus=float(cpus))
+    spec, _, text = name.removeprefix("ray-").partition("+")
+    workers, cpus = spec.split("x")
+    return RayOptions(address=address, workers=int(workers), worker_cpus=float(cpus), text_workers=int(text or 0))
 
 
 def _night(work: Path, calls: int, seed: int) -> Path:

@@ -111,6 +111,11 @@ def test_ray_engine_gives_the_local_engines_tables(tmp_path, local_ray, night, c
     assert not any("-ray" in p.name for p in (tmp_path / "back" / "utterances").rglob("*.parquet"))
     assert "0 stage their rows in the store themselves, 1 send them here (worker_writes=False)" in (tmp_path / "back" / "analyzer.log").read_text()
     assert json.loads((tmp_path / "ray" / "taxonomy.json").read_text()) == json.loads((tmp_path / "local" / "taxonomy.json").read_text())
+    # ... or with the text models in a text actor of their own (the worker loads Whisper only): the same tables
+    pooled = run_batch(inp, tmp_path / "pooled", metadata=meta, config=config, report=False, engine=RayOptions(workers=1, text_workers=1))
+    assert (pooled.n_ok, pooled.n_failed) == (local.n_ok, local.n_failed)
+    assert_same_tables(b, tables(tmp_path / "pooled"))
+    assert "1 worker(s) of 1 CPU(s) and 1 text actor(s) of 1 CPU(s)" in (tmp_path / "pooled" / "analyzer.log").read_text()
 
     # a rerun skips every call, whichever engine processed it, and stores nothing twice
     again = run_batch(inp, tmp_path / "ray", metadata=meta, config=config, report=False, engine="ray")
@@ -186,9 +191,10 @@ def test_a_model_that_does_not_load_on_the_workers_stops_the_batch_with_its_reas
     config = AnalyzerConfig(text=TextOptions(model=str(tmp_path / "no-such-bundle")))
     with pytest.raises(ModelNotFoundError) as local:
         run_batch(tmp_path / "t.json", tmp_path / "local", config=config, aggregate=False, report=False)
-    with pytest.raises(ModelNotFoundError) as on_ray:
-        run_batch(tmp_path / "t.json", tmp_path / "ray", config=config, engine=RayOptions(workers=1), aggregate=False, report=False)
-    assert str(on_ray.value) == str(local.value) and "Traceback" not in str(on_ray.value)
+    for options in (RayOptions(workers=1), RayOptions(workers=1, text_workers=1)):  # in the workers, or in a text actor
+        with pytest.raises(ModelNotFoundError) as on_ray:
+            run_batch(tmp_path / "t.json", tmp_path / "ray", config=config, engine=options, aggregate=False, report=False)
+        assert str(on_ray.value) == str(local.value) and "Traceback" not in str(on_ray.value)
     for _ in range(50):  # no worker of the failed batch is left holding CPUs (released asynchronously)
         if ray.available_resources().get("CPU") == 2:
             break
@@ -207,3 +213,11 @@ def test_a_worker_writes_only_where_it_sees_the_drivers_probe(tmp_path):
     assert not elsewhere.seen()
     probe.remove()
     assert not probe.seen() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("bad", [{"workers": -1}, {"worker_cpus": 0}, {"worker_gpus": -1}, {"text_workers": -1}, {"text_cpus": 0}, {"text_gpus": -0.5}])
+def test_ray_options_are_checked(bad):
+    from analyzer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ray"):
+        RayOptions(**bad)
