@@ -10,6 +10,12 @@
     behaviours off (plain faster-whisper has no text models) and no aggregate or report stage.
 (c) with ``--single``: the single-call path, ``analyzer.transcribe_call`` on each decoded call
     (no batching across calls, no overlap), to show what (b) adds.
+(d) with ``--cli``: the whole night as a user runs it, each side in a fresh Python process so
+    that its fixed costs (imports, model loads) count: ``analyzer run FILES --metadata ... --out
+    ...`` (sentiment and behaviours off by a config file, as (a) has none; the aggregate and the
+    HTML report included) against (a) as a standalone script (import faster-whisper, load the
+    model, transcribe every channel, print the text). On one short call the fixed costs are most
+    of the night; this is the comparison for it.
 
 Both run in one process on the same model files and compute type (tiny.en int8 by default; (a)
 with one CTranslate2 thread per core, (b) with its streams), after one warm-up call each, and
@@ -34,7 +40,7 @@ The night (``--night``):
   references, so timing only.
 
     python scripts/benchmark_transcription.py [--night real] [--calls 6] [--seconds 300] [--repeats 3]
-        [--single] [--model PATH] [--device cuda --compute-type float16 --batch-size 16]
+        [--single] [--cli] [--model PATH] [--device cuda --compute-type float16 --batch-size 16]
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import importlib.util
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -228,6 +235,45 @@ def single_calls(transcriber, calls, config) -> tuple[float, float, dict]:
     return time.perf_counter() - t0, _cpu_s() - c0, hyps
 
 
+PLAIN_SCRIPT = """
+import os, sys
+from faster_whisper import WhisperModel, decode_audio
+model_path, device, compute_type = sys.argv[1:4]
+model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=len(os.sched_getaffinity(0)))
+for path in sys.argv[4:]:
+    for channel in decode_audio(path, split_stereo=True):
+        segments, _ = model.transcribe(channel, language="en")
+        print(path, " ".join(s.text.strip() for s in segments))
+"""
+
+
+def whole_night_cli(calls, options: TranscribeOptions, folder: Path, run: int) -> tuple[float, float]:
+    """(d): wall seconds of (a) as a standalone script and of ``analyzer run`` (aggregate and
+    report included), each a fresh process."""
+    paths = [str(c["path"]) for c in calls]
+    metadata = folder / "calls.csv"
+    with open(metadata, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["call_id", "agent_id"])
+        writer.writerows([c["call_id"], "agent-1"] for c in calls)
+    config = folder / "no-text.toml"
+    model = options.model or resolve_model(options)[0]
+    config.write_text(f'[transcribe]\nmodel = "{model}"\ndevice = "{options.device}"\ncompute_type = "{options.compute_type}"\n'
+                      f'batch_size = {options.batch_size}\n[sentiment]\nenabled = false\n[behaviours]\nenabled = false\n')
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, str(resolve_model(options)[0]), options.device, options.resolved_compute_type(), *paths],
+                   check=True, stdout=subprocess.DEVNULL)
+    plain = time.perf_counter() - t0
+    out = folder / f"cli-results-{run}"
+    t0 = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).with_name("analyzer")), "run", *paths, "--metadata", str(metadata), "--out", str(out),
+                           "--config", str(config), "--quiet"], stdout=subprocess.DEVNULL)
+    ours = time.perf_counter() - t0
+    if done.returncode != 0 or not (out / "report" / "index.html").exists():
+        raise SystemExit(f"analyzer run exited {done.returncode} (see {out / 'analyzer.log'})")
+    return plain, ours
+
+
 def pooled_wer(calls, hyps, norm) -> float:
     counts = [wer_counts(c["refs"][p], hyps.get((c["call_id"], p), ""), norm) for c in calls if c["refs"] for p in PARTIES]
     return sum(counts, ZERO).wer if counts else float("nan")
@@ -241,6 +287,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=1, help="run (a) and (b) this many times, alternating")
     parser.add_argument("--single", action="store_true", help="also time (c), the single-call path")
+    parser.add_argument("--cli", action="store_true", help="also time (d): the whole night through `analyzer run` against a plain script, fresh processes")
     parser.add_argument("--model", default=None, help="Whisper model (default: packaged tiny.en)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda (both contenders use it)")
     parser.add_argument("--compute-type", default="default", help="default: int8 on CPU, float16 on CUDA")
@@ -289,6 +336,7 @@ def main() -> None:
         c_s = c_hyps = None
         if args.single:
             c_s, c_cpu, c_hyps = single_calls(transcriber, calls, config)
+        cli_runs = [whole_night_cli(calls, options, folder, run) for run in range(args.repeats)] if args.cli else []
 
     a_wer, b_wer = pooled_wer(calls, a_hyps, norm), pooled_wer(calls, b_hyps, norm)
     a_med, b_med, a_cpu, b_cpu = (statistics.median(r[i] for r in runs) for i in range(4))
@@ -310,6 +358,10 @@ def main() -> None:
     cpu_spread = f" (runs: {', '.join(f'{r:.2f}' for r in cpu_ratios)})" if len(runs) > 1 else ""
     print(f"speed-up (a)/(b): {statistics.median(ratios):.2f}x{spread}; in CPU time {statistics.median(cpu_ratios):.2f}x{cpu_spread}")
     print(f"WER difference (b)-(a): {b_wer - a_wer:+.3f}")
+    if cli_runs:
+        plain, ours = statistics.median(r[0] for r in cli_runs), statistics.median(r[1] for r in cli_runs)
+        print(f"(d) fresh processes, wall s: plain faster-whisper script {plain:.1f}, `analyzer run` (aggregate and report included) {ours:.1f}: "
+              f"{plain / ours:.2f}x" + (f" (runs: {', '.join(f'{a / b:.2f}' for a, b in cli_runs)})" if len(cli_runs) > 1 else ""))
 
 
 def _clip(path: Path, folder: Path, seconds: float = 40.0) -> Path:

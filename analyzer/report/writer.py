@@ -988,7 +988,7 @@ class Report:
 
     def _team_rows(self) -> List[dict]:
         """The team's outcomes so far, with intervals and counts: what any team size can be told."""
-        from scipy.stats import norm, t as student
+        from ..variability.distributions import normal_ppf, student_ppf
 
         calls = self.calls
         rows = []
@@ -1011,12 +1011,12 @@ class Report:
                 continue
             mean = float(values.mean())
             if kpi == "satisfied":
-                z = float(norm.ppf(0.975))
+                z = normal_ppf(0.975)
                 centre = (mean + z * z / (2 * n)) / (1 + z * z / n)
                 half = z * math.sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)) / (1 + z * z / n)
                 low, high = max(0.0, centre - half), min(1.0, centre + half)
             elif n >= 2 and values.std() > 0:
-                half = float(student.ppf(0.975, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
+                half = student_ppf(0.975, n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
                 lo, hi = {"aht_s": (0, math.inf), "csat": (1, 5), "sentiment_end": (0, 100)}[kpi]
                 low, high = max(lo, mean - half), min(hi, mean + half)
             else:

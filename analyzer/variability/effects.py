@@ -122,7 +122,7 @@ def behaviour_effects(
     of positive behaviours shown, 0 to 1, with the negative behaviours and case mix held fixed),
     within agents, and naive beside it.
     """
-    from scipy.stats import t as student
+    from .distributions import student_ppf
 
     out: Dict[str, object] = {}
     values = {b: df[f"beh_{b}"].to_numpy(dtype=float) for b in behaviours if f"beh_{b}" in df.columns}
@@ -165,7 +165,7 @@ def behaviour_effects(
             entry["withheld"] = (f"{len(y)} calls over {G} agents leave {within_df} within-agent degrees of freedom for "
                                  f"{H.shape[1] + X0.shape[1]} terms; at least {min_within_df} are needed (min_within_df)")
             continue
-        crit = float(student.ppf(0.5 + confidence / 2, max(G - 1, 1)))
+        crit = student_ppf(0.5 + confidence / 2, max(G - 1, 1))
         p = H.shape[1]
         Z = np.column_stack([H, X0])
         y_dm = y - group_means(y, agents, n_agents)
@@ -237,7 +237,7 @@ def sentiment_vs_csat(df, agent_codes: Optional[np.ndarray] = None, confidence: 
     interval resamples agents (cluster bootstrap, percentile interval); it is withheld with fewer
     than ``min_agents`` agents with surveys.
     """
-    from scipy.stats import spearmanr
+    from .distributions import spearman
 
     both_mask = df["csat"].notna().to_numpy() & df["sentiment_end"].notna().to_numpy()
     both = df[both_mask]
@@ -279,7 +279,7 @@ def sentiment_vs_csat(df, agent_codes: Optional[np.ndarray] = None, confidence: 
         "pearson_high": high,
         "pearson_interval": "percentile interval from resampling agents (cluster bootstrap)",
         "pearson_interval_withheld": withheld,
-        "spearman": round(float(spearmanr(x, y)[0]), 4),
+        "spearman": round(spearman(x, y), 4),
         "calibration": bands,
     }
 

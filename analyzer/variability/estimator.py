@@ -91,7 +91,7 @@ class AgentVariability:
 
     def _fit(self, calls) -> "AgentVariability":
         import pandas as pd
-        from scipy.stats import norm
+        from .distributions import normal_ppf
 
         if self.kpi != "composite" and self.kpi not in KPIS:
             raise ValueError(f"kpi must be 'composite' or one of {list(KPIS)}, got {self.kpi!r}")
@@ -99,7 +99,7 @@ class AgentVariability:
         df = prepare_calls(calls)
         if df.empty:
             raise ValueError("no calls with an agent_id to analyse")
-        z = float(norm.ppf(0.5 + self.confidence / 2))
+        z = normal_ppf(0.5 + self.confidence / 2)
         codes, names = pd.factorize(df["agent_id"], sort=True)
         A = len(names)
         X, self.case_mix_columns_ = case_mix_matrix(df, self.case_mix)
@@ -363,8 +363,7 @@ def raw_interval(kpi: str, values: np.ndarray, agent: np.ndarray, counts: np.nda
     because an agent has few calls: Wilson score intervals for shares (satisfied, transferred,
     fcr); for scores and times, a t interval with the pooled within-agent SD (or the SD across
     all calls while no agent has two). NaN for agents without data."""
-    from scipy.stats import norm
-    from scipy.stats import t as student
+    from .distributions import normal_ppf, student_ppf
 
     lo, hi = SCALES[kpi]
     has = counts > 0
@@ -372,7 +371,7 @@ def raw_interval(kpi: str, values: np.ndarray, agent: np.ndarray, counts: np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / n
     if kpi in PROPORTIONS:
-        zq = float(norm.ppf(0.5 + confidence / 2))
+        zq = normal_ppf(0.5 + confidence / 2)
         p = np.clip(mean, 0.0, 1.0)
         denom = 1 + zq**2 / n
         centre = (p + zq**2 / (2 * n)) / denom
@@ -389,7 +388,7 @@ def raw_interval(kpi: str, values: np.ndarray, agent: np.ndarray, counts: np.nda
     else:
         nan = np.full(len(counts), np.nan)
         return nan, nan.copy()
-    half = float(student.ppf(0.5 + confidence / 2, dof)) * sd / np.sqrt(n)
+    half = student_ppf(0.5 + confidence / 2, dof) * sd / np.sqrt(n)
     return np.clip(mean - half, lo, hi), np.clip(mean + half, lo, hi)
 
 

@@ -243,8 +243,6 @@ class CsatModel:
 
     def fit(self, df) -> "CsatModel":
         import pandas as pd
-        from sklearn.linear_model import Ridge
-        from sklearn.model_selection import GroupKFold
 
         surveyed = df[df["csat"].notna()]
         self.features_ = [c for c in self.features(df) if pd.to_numeric(surveyed[c], errors="coerce").notna().any()]
@@ -261,6 +259,9 @@ class CsatModel:
             self.mean_ = float(np.mean(y)) if len(y) else float("nan")
             self.cv_rmse_ = self.cv_mae_ = self.baseline_rmse_ = float("nan")
             return self
+        from sklearn.linear_model import Ridge  # here: a night too small for the model does not import scikit-learn
+        from sklearn.model_selection import GroupKFold
+
         X = self._matrix(surveyed)
         self.scale_ = X.std(axis=0) + 1e-9
         self.center_ = X.mean(axis=0)

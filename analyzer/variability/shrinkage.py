@@ -108,15 +108,15 @@ def variance_components(sums: np.ndarray, sumsq: np.ndarray, counts: np.ndarray,
 def icc_interval(comp: Components, confidence: float = 0.95) -> tuple[float, float]:
     """Confidence interval of the ICC from the F distribution of MSB / MSW (Searle 1971; the
     effective group size ``n0`` for unbalanced groups), inside [0, 1]. NaN when undefined."""
-    from scipy.stats import f
+    from .distributions import f_ppf
 
     if not (comp.n_agents >= 2 and comp.df_within >= 1 and comp.within > 0 and np.isfinite(comp.msb) and comp.n0 > 0):
         return float("nan"), float("nan")
     alpha = (1 - confidence) / 2
     df_b, df_w = comp.n_agents - 1, comp.df_within
     ratio = comp.msb / comp.within
-    f_low = ratio / f.ppf(1 - alpha, df_b, df_w)
-    f_high = ratio * f.ppf(1 - alpha, df_w, df_b)
+    f_low = ratio / f_ppf(1 - alpha, df_b, df_w)
+    f_high = ratio * f_ppf(1 - alpha, df_w, df_b)
     low = (f_low - 1) / (f_low + comp.n0 - 1)
     high = (f_high - 1) / (f_high + comp.n0 - 1)
     return float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
