@@ -5,13 +5,15 @@ decision threshold per behaviour, chosen on held-out calibration data: precision
 threshold whose calibration precision reaches the behaviour's target, e.g. 0.90 for negative
 behaviours, which are accusations on a scorecard, 0.80 for positive ones), or F1-optimal when no
 target is given; 0.5 (the balanced-class decision point) where a behaviour has no calibration
-data. Behaviour ids, thresholds and how each was chosen travel with the weights (safetensors +
-JSON, never pickle).
+data. Behaviours that contradict each other (dismissive and empathy in one sentence) are resolved
+per utterance: when both clear their thresholds, only the one further above its own threshold (in
+log-odds) is kept (:func:`resolve_contradictions`). Behaviour ids, thresholds, contradictions and
+how each threshold was chosen travel with the weights (safetensors + JSON, never pickle).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -65,6 +67,36 @@ def precision_threshold(y: np.ndarray, p: np.ndarray, target: float, min_predict
     return float(max(lo, (scores[best] + below) / 2)), float(precision[best]), float(recall[best]), met
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    return np.log(p) - np.log1p(-p)
+
+
+def resolve_contradictions(probabilities: np.ndarray, thresholds: np.ndarray, pairs: Sequence[Tuple[int, int]]) -> np.ndarray:
+    """Which behaviours are present: ``probabilities >= thresholds``, except that for every pair
+    ``(a, b)`` of contradicting behaviours present in the same utterance only the one with the
+    larger margin ``logit(p) - logit(threshold)`` stays (``a`` is dropped on a tie: list the
+    accusation first). Each pair is judged on the scores alone, so the order of pairs does not
+    matter.
+
+    Why: the classifier's heads are independent, and an empathetic sentence that clears the
+    dismissive threshold by a little but the empathy threshold by a lot is an empathetic
+    sentence; a tag on a scorecard should not say both."""
+    probabilities = np.asarray(probabilities)
+    present = probabilities >= thresholds
+    if not len(pairs) or not len(probabilities):
+        return present
+    margin = _logit(probabilities) - _logit(np.asarray(thresholds))
+    keep = present.copy()
+    for a, b in pairs:
+        both = present[:, a] & present[:, b]
+        if both.any():
+            a_wins = margin[:, a] > margin[:, b]
+            keep[both & ~a_wins, a] = False
+            keep[both & a_wins, b] = False
+    return keep
+
+
 class BehaviourClassifier:
     """Per-behaviour logistic regression on embeddings.
 
@@ -97,12 +129,15 @@ class BehaviourClassifier:
         Y_cal: Optional[np.ndarray] = None,
         precision_targets: Optional[Sequence[float]] = None,
         min_calibration_positives: int = 5,
+        contradictions: Sequence[Tuple[str, str]] = (),
     ) -> "BehaviourClassifier":
         """Fit one head per column of ``Y`` (1 = shows the behaviour, 0 = does not, NaN = not
         labelled for it). Thresholds, where that column of ``X_cal``/``Y_cal`` has at least
         ``min_calibration_positives`` labelled positives: the lowest meeting
         ``precision_targets[j]`` (see :func:`precision_threshold`), or F1-optimal without targets;
-        otherwise 0.5. ``groups`` is kept for API stability."""
+        otherwise 0.5. ``contradictions``: pairs of behaviour ids that cannot share an utterance
+        (see :func:`resolve_contradictions`); thresholds are calibrated per head, before it.
+        ``groups`` is kept for API stability."""
         from sklearn.linear_model import LogisticRegression
 
         X = np.asarray(X, dtype=np.float32)
@@ -118,6 +153,7 @@ class BehaviourClassifier:
         self.calibration_ = {}
         self.class_weights_ = []
         self.n_features_in_ = X.shape[1]
+        self.contradictions_ = self._pairs(contradictions)
         for j in range(k):
             rows = ~np.isnan(Y[:, j])
             y = Y[rows, j].astype(bool)
@@ -164,9 +200,23 @@ class BehaviourClassifier:
         """Probability of each behaviour, shape ``(n, n_behaviours)``."""
         return self._sigmoid(np.asarray(X, dtype=np.float32) @ self.coef_.T + self.intercept_)
 
+    def _pairs(self, contradictions: Sequence[Tuple[str, str]]) -> list:
+        ids = [str(b) for b in self.behaviour_ids_]
+        unknown = sorted({b for pair in contradictions for b in pair} - set(ids))
+        if unknown:
+            raise ValueError(f"contradictions name behaviours the classifier does not have: {unknown}")
+        return [(str(a), str(b)) for a, b in contradictions]
+
+    def present(self, probabilities: np.ndarray) -> np.ndarray:
+        """Boolean matrix from :meth:`predict_proba`'s output: each behaviour at its calibrated
+        threshold, contradictions resolved."""
+        index = {str(b): j for j, b in enumerate(self.behaviour_ids_)}
+        pairs = [(index[a], index[b]) for a, b in getattr(self, "contradictions_", [])]
+        return resolve_contradictions(probabilities, self.thresholds_, pairs)
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Boolean matrix: behaviour present at its calibrated threshold."""
-        return self.predict_proba(X) >= self.thresholds_
+        """Boolean matrix: behaviour present at its calibrated threshold (contradictions resolved)."""
+        return self.present(self.predict_proba(X))
 
     # -- persistence -------------------------------------------------------------------------
     def to_tensors(self) -> Dict[str, np.ndarray]:
@@ -182,6 +232,7 @@ class BehaviourClassifier:
             "threshold_source": dict(zip(map(str, self.behaviour_ids_), self.threshold_source_)),
             "calibration": getattr(self, "calibration_", {}),
             "class_weights": dict(zip(map(str, self.behaviour_ids_), self.class_weights_)),
+            "contradictions": [list(pair) for pair in getattr(self, "contradictions_", [])],
             "hyperparameters": {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter, "balance_below": self.balance_below},
         }
 
@@ -198,5 +249,6 @@ class BehaviourClassifier:
         model.threshold_source_ = [meta.get("threshold_source", {}).get(b, "") for b in meta["behaviours"]]
         model.class_weights_ = [meta.get("class_weights", {}).get(b) for b in meta["behaviours"]]
         model.calibration_ = dict(meta.get("calibration", {}))
+        model.contradictions_ = model._pairs([tuple(pair) for pair in meta.get("contradictions", [])])
         model.n_features_in_ = model.coef_.shape[1]
         return model

@@ -36,6 +36,9 @@ class Behaviour:
     near_misses: Tuple[str, ...] = ()
     keywords: Tuple[str, ...] = ()
     data: Tuple[str, ...] = ()
+    #: behaviours that cannot share an utterance with this one (e.g. dismissive vs empathy): when
+    #: both clear their thresholds, only the one further above its own threshold is tagged
+    contradicted_by: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class Taxonomy:
     @property
     def ids(self) -> Tuple[str, ...]:
         return tuple(b.id for b in self.behaviours)
+
+    @property
+    def contradictions(self) -> Tuple[Tuple[str, str], ...]:
+        """Pairs (behaviour, contradicting behaviour), from every ``contradicted_by``."""
+        return tuple((b.id, other) for b in self.behaviours for other in b.contradicted_by)
 
     def get(self, behaviour_id: str) -> Behaviour:
         for b in self.behaviours:
@@ -113,10 +121,15 @@ def load_taxonomy(path: Optional[str | Path] = None) -> Taxonomy:
                 near_misses=_strings(item.get("near_misses"), where, "near_misses"),
                 keywords=keywords,
                 data=_strings(item.get("data"), where, "data"),
+                contradicted_by=_strings(item.get("contradicted_by"), where, "contradicted_by"),
             )
         )
     if not behaviours:
         raise ConfigError(f"{path}: no behaviours defined")
+    for b in behaviours:
+        for other in b.contradicted_by:
+            if other not in seen or other == b.id:
+                raise ConfigError(f"{path}: behaviour {b.id}: contradicted_by names {other!r}, which is not another behaviour of this taxonomy")
     return Taxonomy(tuple(behaviours), str(path), hashlib.sha256(raw).hexdigest()[:16])
 
 

@@ -201,7 +201,7 @@ def fit_behaviour_classifier(encoder, taxonomy: Taxonomy, table, args: Behaviour
     t0 = time.perf_counter()
     model = BehaviourClassifier(C=args.C, class_weight=args.class_weight).fit(
         X, Y, ids, sample_weight=w, groups=groups, X_cal=X_cal if len(X_cal) else None, Y_cal=Y_cal if len(X_cal) else None,
-        precision_targets=targets,
+        precision_targets=targets, contradictions=taxonomy.contradictions,
     )
     log(f"fitted {len(ids)} heads in {time.perf_counter() - t0:.0f} s")
     return model

@@ -108,14 +108,16 @@ class TextModels:
 
     def behaviours_present(self, texts: Sequence[str], speakers: Sequence[Optional[str]], embeddings: Optional[np.ndarray] = None):
         """``(probabilities, present)``: ``present[i, j]`` when behaviour j clears its threshold
-        and belongs to utterance i's party (any party when the speaker is unknown)."""
+        (and wins against any behaviour that contradicts it, see
+        :func:`analyzer.behaviours.classifier.resolve_contradictions`) and belongs to utterance
+        i's party (any party when the speaker is unknown)."""
         k = len(self.behaviour_ids)
         if not len(texts) or self.behaviours is None:
             return np.zeros((len(texts), k), dtype=np.float32), np.zeros((len(texts), k), dtype=bool)
         if embeddings is None:
             embeddings = self.encode(texts)
         probs = self.behaviours.predict_proba(embeddings)
-        present = probs >= self.behaviours.thresholds_
+        present = self.behaviours.present(probs)
         parties = np.array([b.party for b in self.taxonomy.behaviours])
         for i, speaker in enumerate(speakers):
             if speaker is not None:

@@ -126,7 +126,7 @@ def evaluate_behaviours(models, table, data_dir: Optional[Path], holdout: Option
             if rows.empty or rows.label.sum() == 0:
                 continue
             X = np.stack([embedded[t] for t in rows.text])
-            pred = models.behaviours.predict_proba(X)[:, j] >= models.behaviours.thresholds_[j]
+            pred = models.behaviours.predict(X)[:, j]
             entry[name] = _prf(rows.label.to_numpy(), pred)
             if name == "real_data_test":
                 entry[name]["sources"] = list(behaviour.data)

@@ -97,7 +97,7 @@ run on data the model was never trained or calibrated on. Bundle size {size_mb:.
 - **Behaviour** heads: one logistic regression per behaviour of `taxonomy.yaml` on the same
   embeddings; thresholds set on held-out calibration rows for precision first: the lowest
   threshold whose calibration precision reaches {args.get('behaviours', {}).get('negative_precision')} for negative behaviours
-  (an accusation on a scorecard) and {args.get('behaviours', {}).get('positive_precision')} for positive ones. Timeline behaviours
+  (an accusation on a scorecard) and {args.get('behaviours', {}).get('positive_precision')} for positive ones. {_contradictions(behaviours_meta)} Timeline behaviours
   ({', '.join(TIMELINE_BEHAVIOURS)}) come from the call's dynamics, not from here.
 {_provenance(training)}
 ## Training data
@@ -196,6 +196,14 @@ def _provenance(training: Dict[str, Any]) -> str:
 
 def _rows(counts: Dict[str, int]) -> str:
     return "\n".join(f"- {name}: {n:,} rows" for name, n in counts.items())
+
+
+def _contradictions(meta: Dict[str, Any]) -> str:
+    pairs = (meta or {}).get("contradictions") or []
+    if not pairs:
+        return ""
+    return ("Behaviours that cannot share a sentence (`contradicted_by` in the taxonomy): " + ", ".join(f"{a} / {b}" for a, b in pairs)
+            + "; when both clear their thresholds in one utterance, only the one further above its own threshold (in log-odds) is tagged.")
 
 
 def _thresholds(meta: Dict[str, Any]) -> str:

@@ -64,3 +64,33 @@ def test_fit_with_precision_targets_records_calibration():
     assert strict.thresholds_[0] > loose.thresholds_[0]
     assert strict.calibration_["a"]["precision"] >= 0.95 and strict.calibration_["a"]["target_met"]
     assert "precision >= 0.95" in strict.threshold_source_[0]
+
+
+def test_contradicting_behaviours_keep_the_one_further_above_its_threshold():
+    from analyzer.behaviours.classifier import resolve_contradictions
+
+    thresholds = np.array([0.7, 0.5, 0.5])
+    p = np.array([
+        [0.80, 0.95, 0.9],  # dismissive just over its bar, empathy far over: empathy only
+        [0.99, 0.60, 0.9],  # clear dismissal, empathy barely: dismissive only
+        [0.80, 0.20, 0.9],  # no conflict: dismissive stays
+        [0.70, 0.50, 0.1],  # a tie at both thresholds: the first of the pair (the accusation) goes
+    ])
+    present = resolve_contradictions(p, thresholds, [(0, 1)])
+    assert present.tolist() == [[False, True, True], [True, False, True], [True, False, True], [False, True, False]]
+    assert (resolve_contradictions(p, thresholds, []) == (p >= thresholds)).all()
+
+
+def test_contradictions_are_fitted_saved_and_applied_by_predict():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 4)).astype(np.float32)
+    Y = np.stack([(X[:, 0] > 0.5), (X[:, 1] > 0.5)], axis=1).astype(float)
+    model = BehaviourClassifier(C=10).fit(X, Y, ["dismissive", "empathy"], contradictions=[("dismissive", "empathy")])
+    both = np.array([[3.0, 1.0, 0, 0], [1.0, 3.0, 0, 0]], np.float32)
+    assert model.predict(both).tolist() == [[True, False], [False, True]]
+    assert (model.predict_proba(both) >= model.thresholds_).all()  # each head alone would tag both
+    loaded = BehaviourClassifier.from_tensors(model.to_tensors(), model.to_meta())
+    assert loaded.contradictions_ == [("dismissive", "empathy")]
+    assert (loaded.predict(both) == model.predict(both)).all()
+    with pytest.raises(ValueError, match="does not have"):
+        BehaviourClassifier(C=10).fit(X, Y, ["dismissive", "empathy"], contradictions=[("dismissive", "apology")])

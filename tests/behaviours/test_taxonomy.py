@@ -11,6 +11,8 @@ def test_default_taxonomy_covers_the_qa_form():
     assert set(t.ids) == expected
     assert {b.id for b in t.behaviours if b.polarity == "negative"} == {"blaming", "dismissive"}
     assert all(len(b.examples) >= 8 and b.near_misses and b.keywords for b in t.behaviours)
+    # an accusation never shares a sentence with the caring behaviour it denies
+    assert set(t.contradictions) == {("dismissive", "empathy"), ("blaming", "ownership")}
 
 
 BASE = """behaviours:
@@ -32,6 +34,8 @@ BASE = """behaviours:
         (BASE.replace("examples: [a, b, c]", "examples: [a, b, c]\n    keywords: ['(unclosed']"), "not a valid regular expression"),
         (BASE + BASE.split("behaviours:\n")[1], "duplicate"),
         (BASE.replace("id: upsell", "id: dead_air"), "reserved"),
+        (BASE.replace("examples: [a, b, c]", "examples: [a, b, c]\n    contradicted_by: [empathy]"), "not another behaviour"),
+        (BASE.replace("examples: [a, b, c]", "examples: [a, b, c]\n    contradicted_by: [upsell]"), "not another behaviour"),
         ("behaviours: {}", "top-level 'behaviours' list"),
         ("behaviours: [", "not valid YAML"),
     ],
