@@ -114,7 +114,8 @@ def main() -> None:
         mine = [row for row in rows if row["engine"] == name]
         speeds = [row["audio_s"] / row["process_s"] for row in mine]
         ratios = [s / base[row["round"]] for s, row in zip(speeds, mine) if row["round"] in base]
-        shape = "this process (loader thread + models)" if name == "local" else name.removeprefix("ray-").replace("x", " x ")
+        spec, _, text = name.removeprefix("ray-").partition("+")
+        shape = "this process (loader thread + models)" if name == "local" else spec.replace("x", " x ") + (f" + {text} text actor(s) x 1" if text else "")
         each = lambda key: " / ".join(f"{row[key]:.1f}" for row in mine)  # noqa: E731 - one value per round
         print(f"| {name} | {shape} | {mine[0]['ok']} | {mine[0]['audio_s'] / 60:.1f} | {each('models_s')} | {each('process_s')} | "
               f"{statistics.median(speeds):.1f} | {' / '.join(f'{x:.2f}' for x in ratios) if ratios else 'n/a'} | {each('load')} |")
