@@ -94,11 +94,6 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
 
     if engine != "ray" and (address is not None or ray_workers is not None or ray_worker_cpus is not None or ray_text_workers is not None):
         raise click.UsageError("--address, --ray-workers, --ray-worker-cpus and --ray-text-workers need --engine ray")
-    if engine == "ray":
-        from .config import RayOptions
-
-        ray_options = {"address": address, "workers": ray_workers, "worker_cpus": ray_worker_cpus, "text_workers": ray_text_workers}
-        engine = RayOptions(**{k: v for k, v in ray_options.items() if v is not None})
 
     patterns = {}
     for item in redact_pattern:
@@ -111,6 +106,7 @@ def run(inputs, out, metadata, config_path, model, agent_channel, device, comput
         {
             "transcribe": dict(model=model, device=device, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size),
             "audio": dict(agent_channel=agent_channel),
+            "ray": dict(address=address, workers=ray_workers, worker_cpus=ray_worker_cpus, text_workers=ray_text_workers),
             "text": dict(model=text_model, sentiment_model=sentiment_model),
             "redaction": dict(
                 enabled=False if no_redact else None,

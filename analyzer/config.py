@@ -266,8 +266,9 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class RayOptions:
-    """The Ray engine (``run_batch(..., engine=RayOptions(...))``, ``analyzer run --engine ray``):
-    where the calls are processed, never what comes out (not part of any settings hash).
+    """The Ray engine (``run_batch(..., engine=RayOptions(...))``, ``analyzer run --engine ray``;
+    the config file's ``[ray]`` table, used by ``engine="ray"``): where the calls are processed,
+    never what comes out (not part of any settings hash).
 
     address: the cluster: ``None`` (default) joins the Ray instance already started on this
         machine (``ray start --head``) or else starts a local one for the batch; ``"auto"`` the
@@ -340,6 +341,7 @@ class AnalyzerConfig:
     aggregate: AggregateOptions = field(default_factory=AggregateOptions)
     run: RunOptions = field(default_factory=RunOptions)
     redaction: RedactionOptions = field(default_factory=RedactionOptions)  # analyzer/redaction/options.py
+    ray: RayOptions = field(default_factory=RayOptions)  # used when the engine is "ray"
 
     @classmethod
     def from_file(cls, path: str | Path) -> "AnalyzerConfig":

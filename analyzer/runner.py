@@ -191,15 +191,15 @@ def run_batch(
     ``config.redaction.audio_dir`` a redacted copy of each recording is written there.
 
     ``engine``: where the calls are processed. ``None`` or ``"local"``: in this process (a
-    loader thread decodes ahead). ``"ray"`` or a :class:`~analyzer.config.RayOptions`: on a Ray
-    cluster (``analyzer.ray_runner``; ``pip install 'analyzer[ray]'``), the same groups through
+    loader thread decodes ahead). ``"ray"`` (with the options of ``config.ray``, the config file's
+    ``[ray]`` table) or a :class:`~analyzer.config.RayOptions`: on a Ray cluster (``analyzer.ray_runner``; ``pip install 'analyzer[ray]'``), the same groups through
     the same :func:`process_group` on worker actors that load the models once each; this process
     plans, stages and commits exactly as with the local engine, so the tables are the same.
     ``models`` are then sent to the workers (they must pickle); by default each worker loads them
     from ``config``.
     """
-    ray_options = _ray_options(engine)
     config = config or AnalyzerConfig()
+    ray_options = _ray_options(engine, config)
     if redactor is not None:  # the results (and their settings hash) must say what actually ran
         config = dataclasses.replace(config, redaction=redactor.options)
     else:
@@ -629,12 +629,13 @@ def _audio_copy(call: PlannedCall, config: AnalyzerConfig) -> Optional[Path]:
     return Path(folder) / f"{name}{Path(call.input.path).suffix}"
 
 
-def _ray_options(engine: Union[str, RayOptions, None]) -> Optional[RayOptions]:
-    """The Ray options of an ``engine`` argument, or None for the local engine."""
+def _ray_options(engine: Union[str, RayOptions, None], config: AnalyzerConfig) -> Optional[RayOptions]:
+    """The Ray options of an ``engine`` argument (``"ray"``: the config's ``[ray]`` table), or None
+    for the local engine."""
     if engine is None or engine == "local":
         return None
     if engine == "ray":
-        return RayOptions()
+        return config.ray
     if isinstance(engine, RayOptions):
         return engine
     raise ConfigError(f"engine must be 'local', 'ray' or a RayOptions, got {engine!r}")

@@ -46,3 +46,22 @@ def test_text_table_and_the_old_sentiment_model_key(tmp_path):
     path.write_text('[sentiment]\nmodel = "models/sentiment"\n')
     with pytest.raises(ConfigError, match="unknown option\\(s\\) model.*\\[sentiment\\] model is now \\[text\\] sentiment_model"):
         AnalyzerConfig.from_file(path)
+
+
+def test_the_ray_table_is_what_engine_ray_uses(tmp_path):
+    from analyzer.config import RayOptions
+    from analyzer.runner import _ray_options
+
+    path = tmp_path / "c.toml"
+    path.write_text('[ray]\naddress = "head:6379"\nworkers = 4\nworker_cpus = 2\ntext_workers = 1\ntext_gpus = 1\n')
+    config = AnalyzerConfig.from_file(path)
+    assert config.ray == RayOptions(address="head:6379", workers=4, worker_cpus=2.0, text_workers=1, text_gpus=1.0)
+    assert _ray_options("ray", config) is config.ray and _ray_options("local", config) is None
+    assert _ray_options(RayOptions(workers=1), config).workers == 1  # an explicit RayOptions wins
+    assert config.replace("ray", workers=None, text_workers=2).ray.text_workers == 2  # what the CLI flags do
+    path.write_text("[ray]\nworkerz = 2\n")
+    with pytest.raises(ConfigError, match="workerz"):
+        AnalyzerConfig.from_file(path)
+    path.write_text("[ray]\ntext_workers = -1\n")
+    with pytest.raises(ConfigError, match="text_workers"):
+        AnalyzerConfig.from_file(path)
