@@ -237,13 +237,6 @@ class RemoteText:
         return ray.get(actor.score.remote(list(texts), list(speakers), sentiment, behaviours))
 
 
-def text_config(config: AnalyzerConfig, cpus: float) -> AnalyzerConfig:
-    """``config`` for a text actor reserving ``cpus`` CPUs (encoder threads where automatic)."""
-    if config.text.threads == 0:
-        config = dataclasses.replace(config, text=dataclasses.replace(config.text, threads=max(1, int(cpus))))
-    return config
-
-
 def _decode(call: PlannedCall, config: AnalyzerConfig):
     """A decode task: ``((failure, audio_s), loaded)``; the small first part is what the driver
     reads, the decoded audio goes from the object store to the worker that gets the call."""
@@ -258,7 +251,7 @@ def _decode(call: PlannedCall, config: AnalyzerConfig):
 
 
 def worker_config(config: AnalyzerConfig, cpus: float) -> AnalyzerConfig:
-    """``config`` for a worker reserving ``cpus`` CPUs: the models' threads follow its share
+    """``config`` for a worker (or text actor) reserving ``cpus`` CPUs: the models' threads follow its share
     where they are automatic (0). Runtime options only: results and settings hashes are the same."""
     threads = max(1, int(cpus))
     if config.transcribe.cpu_threads == 0:
@@ -300,7 +293,7 @@ class _Pool:
         if text_pool:
             text_actor = ray.remote(_TextWorker).options(num_cpus=options.text_cpus, num_gpus=options.text_gpus,
                                                          max_restarts=options.max_restarts, max_task_retries=1)
-            self.text_actors = [text_actor.remote(text_config(config, options.text_cpus), shipped_text) for _ in range(options.text_workers)]
+            self.text_actors = [text_actor.remote(worker_config(config, options.text_cpus), shipped_text) for _ in range(options.text_workers)]
             try:
                 info = self.ray.get([a.ready.remote() for a in self.text_actors])[0]
             except Exception as exc:  # noqa: BLE001 - a bundle that would not load

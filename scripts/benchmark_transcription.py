@@ -200,16 +200,22 @@ def plain_faster_whisper(model, calls) -> tuple[float, float, dict]:
     return time.perf_counter() - t0, _cpu_s() - c0, hyps
 
 
-def analyzer_batch(transcriber, calls, config, folder: Path, run: int) -> tuple[float, float, dict, dict]:
-    """(b): ``run_batch`` on the files, transcription and the per-call stages, no text models."""
-    from analyzer.results import load_results
-    from analyzer.runner import run_batch
-
+def _metadata(calls, folder: Path) -> Path:
+    """The night's metadata: every call of one agent."""
     metadata = folder / "calls.csv"
     with open(metadata, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["call_id", "agent_id"])
         writer.writerows([c["call_id"], "agent-1"] for c in calls)
+    return metadata
+
+
+def analyzer_batch(transcriber, calls, config, folder: Path, run: int) -> tuple[float, float, dict, dict]:
+    """(b): ``run_batch`` on the files, transcription and the per-call stages, no text models."""
+    from analyzer.results import load_results
+    from analyzer.runner import run_batch
+
+    metadata = _metadata(calls, folder)
     out = folder / f"results-{run}"
     t0, c0 = time.perf_counter(), _cpu_s()
     summary = run_batch([str(c["path"]) for c in calls], out, metadata=metadata, config=config, models=Models(transcriber),
@@ -251,11 +257,7 @@ def whole_night_cli(calls, options: TranscribeOptions, folder: Path, run: int) -
     """(d): wall seconds of (a) as a standalone script and of ``analyzer run`` (aggregate and
     report included), each a fresh process."""
     paths = [str(c["path"]) for c in calls]
-    metadata = folder / "calls.csv"
-    with open(metadata, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["call_id", "agent_id"])
-        writer.writerows([c["call_id"], "agent-1"] for c in calls)
+    metadata = _metadata(calls, folder)
     config = folder / "no-text.toml"
     model = options.model or resolve_model(options)[0]
     config.write_text(f'[transcribe]\nmodel = "{model}"\ndevice = "{options.device}"\ncompute_type = "{options.compute_type}"\n'
