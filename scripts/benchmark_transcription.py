@@ -259,11 +259,11 @@ def whole_night_cli(calls, options: TranscribeOptions, folder: Path, run: int) -
     paths = [str(c["path"]) for c in calls]
     metadata = _metadata(calls, folder)
     config = folder / "no-text.toml"
-    model = options.model or resolve_model(options)[0]
+    model = str(resolve_model(options)[0])  # the same model files for both sides
     config.write_text(f'[transcribe]\nmodel = "{model}"\ndevice = "{options.device}"\ncompute_type = "{options.compute_type}"\n'
                       f'batch_size = {options.batch_size}\n[sentiment]\nenabled = false\n[behaviours]\nenabled = false\n')
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, str(resolve_model(options)[0]), options.device, options.resolved_compute_type(), *paths],
+    subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, model, options.device, options.resolved_compute_type(), *paths],
                    check=True, stdout=subprocess.DEVNULL)
     plain = time.perf_counter() - t0
     out = folder / f"cli-results-{run}"

@@ -189,8 +189,8 @@ def _lodo_text(lodo: Optional[Dict[str, Any]]) -> str:
 
 
 def _provenance(training: Dict[str, Any]) -> str:
-    """How the bundle was made when it was not one run of ``scripts/train_text_models.py``
-    (``training["provenance"]``, e.g. behaviour heads refit on an earlier run's encoder)."""
+    """How the bundle was made, where its config records more than the run's arguments
+    (``training["provenance"]``: e.g. a second run's agreement, heads re-saved with a new taxonomy)."""
     return f"\n**How this bundle was made.** {training['provenance']}\n" if training.get("provenance") else ""
 
 
