@@ -188,6 +188,9 @@ class DynamicsOptions:
     hold_silence_s: a silence at least this long is a (silent) hold rather than dead air.
     hold_min_audio_s: non-speech sound (hold music) at least this long is a hold.
     activity_db: a 50 ms frame this far above the channel's noise floor has sound in it.
+    activity_window_s, activity_share: a frame is in a stretch of sound (hold music has quiet
+        notes and rests) when at least this share of the frames in the window around it have
+        sound in them.
     interruption_overlap_s: the interrupted party talks on at least this long after the start.
     interruption_min_words: shorter overlapping utterances are backchannels, not interruptions.
     """
@@ -196,7 +199,9 @@ class DynamicsOptions:
     dead_air_s: float = 5.0
     hold_silence_s: float = 30.0
     hold_min_audio_s: float = 8.0
-    activity_db: float = 15.0
+    activity_db: float = 10.0
+    activity_window_s: float = 2.0
+    activity_share: float = 0.2
     interruption_overlap_s: float = 0.5
     interruption_min_words: int = 3
 

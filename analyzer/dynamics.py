@@ -101,6 +101,12 @@ def nonspeech_activity(
     level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     floor = np.percentile(level, 10)
     active = level > max(floor + options.activity_db, -60.0)
+    # music has quiet notes and rests: a frame is in a stretch of sound when at least
+    # ``activity_share`` of the frames in the ``activity_window_s`` around it are active
+    width = max(1, int(round(options.activity_window_s / 0.05)))
+    sums = np.concatenate([[0.0], np.cumsum(active, dtype=np.float64)])
+    first = np.arange(n) - width // 2
+    active = (sums[np.clip(first + width, 0, n)] - sums[np.clip(first, 0, n)]) / width >= options.activity_share - 1e-9
     times = (np.arange(n) + 0.5) * 0.05
     near_speech = np.zeros(n, dtype=bool)
     for start, end in speech:
@@ -127,10 +133,11 @@ def nonspeech_activity(
 
 
 def audio_holds(audio: StereoAudio, transcript: Transcript, options: DynamicsOptions) -> List[Interval]:
-    """Non-speech sound on either channel (typically hold music played on the agent line)."""
+    """Non-speech sound on either channel (typically hold music played on the agent line) while
+    neither party speaks: a customer's television under the agent's voice is not a hold."""
     found: List[Interval] = []
-    for speaker, channel in ((AGENT, audio.agent), (CUSTOMER, audio.customer)):
-        speech = speech_spans(transcript.utterances, speaker)
+    speech = union(speech_spans(transcript.utterances, AGENT) + speech_spans(transcript.utterances, CUSTOMER))
+    for channel in (audio.agent, audio.customer):
         found.extend(nonspeech_activity(channel, audio.sample_rate, speech, options))
     return union(found)
 

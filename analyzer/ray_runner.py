@@ -424,6 +424,9 @@ class _Pool:
                         f"a group of {len(group)} call(s) (tried again one by one)", reason)
             if current:
                 self._replace(i)
+            group = self._staged_before_dying(group, collector)
+            if not group:
+                return
             if alone:
                 call = group[0][0]
                 collector.fail(call, _died(call, f"the Ray worker processing this call died ({reason}); the next run tries it again"))
@@ -432,6 +435,22 @@ class _Pool:
             return
         for outcome in outcomes:
             collector.add(outcome)
+
+    @staticmethod
+    def _staged_before_dying(group: List[tuple], collector: Collector) -> List[tuple]:
+        """The calls of ``group`` that the dead worker had not staged; those it had are done (a
+        worker stages a group's rows before it returns them, so it can die in between), and are
+        neither tried again nor recorded as failed."""
+        staged = collector.store.staged_calls(collector.batch_id)
+        rest = []
+        for item in group:
+            call = item[0]
+            if call.info.call_id in staged:
+                log.info("call %s was staged by the worker before it died: kept", call.info.call_id)
+                collector.add(CallOutcome(call, duration_s=staged[call.info.call_id], staged=True))
+            else:
+                rest.append(item)
+        return rest
 
     def _replace(self, i: int) -> None:
         """The worker of slot ``i`` died: a new one loads the models, unless the slot has had

@@ -648,6 +648,23 @@ class ResultsStore:
         _atomic_text(path, json.dumps(data, indent=2, default=str))
         return path
 
+    def staged_calls(self, batch_id: str) -> Dict[str, float]:
+        """The calls of batch ``batch_id`` staged and not yet committed, by any writer (the
+        driver or its Ray workers): call_id -> duration_s. A staged part's calls file is written
+        last, so a call listed here has all of its rows staged. Unreadable files (a write being
+        made now) are left out."""
+        prefix = f"{_UNSAFE.sub('_', batch_id)}-"
+        found: Dict[str, float] = {}
+        for path in self._staged("calls"):
+            if not path.name.startswith(prefix):
+                continue
+            try:
+                table = _read_staged(path).select([_C.call_id, _C.duration_s])
+            except (OSError, pa.ArrowException):
+                continue
+            found.update(zip(table.column(0).to_pylist(), (float(d or 0.0) for d in table.column(1).to_pylist())))
+        return found
+
     def _staged(self, name: str) -> List[Path]:
         if not self.staging.exists():
             return []

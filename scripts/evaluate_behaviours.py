@@ -6,8 +6,9 @@
 Per behaviour: the threshold and its calibration precision / recall; precision / recall on the
 test split of the project's labelled lines and USS agent turns, on the independently written
 hold-out lines (the keyword rules on the same rows), on real labelled data where the taxonomy maps
-it; the share of realistic service-agent turns (USS test dialogues) carrying the tag; and the demo
-simulator's per-agent measured vs true behaviour rates.
+it; the share of realistic service-agent turns (USS test dialogues) carrying the tag; the hold-out
+lines again as transcripts from another system may give them (lowercase, no punctuation); and the
+demo simulator's per-agent measured vs true behaviour rates.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from analyzer.behaviours.training import BehaviourTrainingArguments, training_ro
 from analyzer.config import TextOptions  # noqa: E402
 from analyzer.model_files import shared_data_dir  # noqa: E402
 from analyzer.textmodels.bundle import load_text_models  # noqa: E402
-from analyzer.textmodels.evaluate import behaviour_table, evaluate_behaviours, simulator_agreement, simulator_table  # noqa: E402
+from analyzer.textmodels.evaluate import (  # noqa: E402
+    behaviour_table,
+    evaluate_behaviours,
+    simulator_agreement,
+    simulator_table,
+    transcript_style_agreement,
+    transcript_style_table,
+)
 
 
 def main() -> None:
@@ -38,6 +46,8 @@ def main() -> None:
     table = training_rows(models.taxonomy, data, args.csv, BehaviourTrainingArguments())
     print(f"model {models.model_id}")
     print(behaviour_table(evaluate_behaviours(models, table, data)))
+    print("\nhold-out agent lines as written and in transcript style (lowercase, no punctuation, a filler first):")
+    print(transcript_style_table(transcript_style_agreement(models)))
     if args.simulator_seeds:
         print()
         print(simulator_table(simulator_agreement(models, seeds=tuple(range(args.simulator_seeds)))))

@@ -3,7 +3,8 @@
 
 Real speech with reference transcripts from ../shared/data/audio (JFK, LibriSpeech, AMI, both
 channels of stereo_diarization) is band-limited to 300-3400 Hz and resampled to 8 kHz with sox,
-as a telephone line would deliver it, then decoded back to 16 kHz exactly as the pipeline does.
+as a telephone line would deliver it (`sox -R`: a fixed dither seed, so every run measures the
+same audio), then decoded back to 16 kHz exactly as the pipeline does.
 Each VAD setting is compared with the no-VAD run of the same model in the same process.
 
 A second check uses the real 8 kHz role-played calls (no references exist): words the no-VAD
@@ -66,7 +67,7 @@ def references(data: Path) -> list[tuple[Path, str, str]]:
 def telephone(src: Path, remix: str, dst: Path) -> None:
     """Band-limit to 300-3400 Hz and resample to 8 kHz mono, 16-bit."""
     subprocess.run(
-        ["sox", str(src), "-b", "16", "-c", "1", str(dst), "remix", remix, "sinc", "300-3400", "rate", "8000"],
+        ["sox", "-R", str(src), "-b", "16", "-c", "1", str(dst), "remix", remix, "sinc", "300-3400", "rate", "8000"],
         check=True,
         capture_output=True,
     )

@@ -104,12 +104,14 @@ def real_transcriber():
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
-    """Six generated stereo 8 kHz demo calls with ground truth (needs flite and sox)."""
+    """Twelve generated stereo 8 kHz demo calls with ground truth (needs flite and sox): enough
+    that a rate over them does not hang on one call's ASR (Whisper's int8 output differs a
+    little between CPUs)."""
     for tool in ("flite", "sox"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (scripts/setup.sh installs it)")
     out = tmp_path_factory.mktemp("demo")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_calls.py"), "--out", str(out), "--calls", "6", "--seed", "1"], check=True)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_calls.py"), "--out", str(out), "--calls", "12", "--seed", "1"], check=True)
     return out
 
 
@@ -206,7 +208,7 @@ def spoken_card_call(folder: Path, agent_channel: int = 0):
 
     def tts(text: str, voice: str, path: Path) -> np.ndarray:
         subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
-        subprocess.run(["sox", str(path), "-r", "8000", "-b", "16", str(path) + ".8k.wav"], check=True)
+        subprocess.run(["sox", "-R", str(path), "-r", "8000", "-b", "16", str(path) + ".8k.wav"], check=True)
         with wave.open(str(path) + ".8k.wav") as handle:
             return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
 

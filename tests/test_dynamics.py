@@ -92,6 +92,54 @@ def test_hold_music_found_in_audio():
     assert d.dead_air_s == 0  # the 19-41 gap is hold, not dead air
 
 
+def test_quiet_hold_music_with_rests_is_a_hold_not_dead_air():
+    """Music about 11 dB over the line noise, notes of 0.5 s with rests of up to 1 s between
+    them (as the demo generator's quietest holds): one hold. Frame by frame at 15 dB, the old rule,
+    found none and called the 20 s dead air."""
+    sr = 16000
+    rng = np.random.default_rng(0)
+    t = np.arange(60 * sr) / sr
+    agent = rng.standard_normal(len(t)).astype(np.float32) * 1e-3
+    start = 20.0
+    while start < 39.5:  # notes at irregular spacing, with rests up to 1 s
+        a, b = int(start * sr), int(min(start + 0.5, 40.0) * sr)
+        agent[a:b] += (0.005 * np.sin(2 * np.pi * 523 * t[a:b])).astype(np.float32)
+        start += 0.5 + rng.uniform(0.1, 1.0)
+    customer = rng.standard_normal(len(t)).astype(np.float32) * 1e-3
+    transcript = Transcript((U("agent", 0, 10), U("customer", 11, 19), U("agent", 41, 60)), 60)
+    d = call_dynamics(transcript, DynamicsOptions(), StereoAudio(agent, customer, sr, 8000))
+    (hold,) = d.holds
+    assert hold.start_s == pytest.approx(20, abs=1.5) and hold.end_s == pytest.approx(40, abs=1.5)
+    assert d.dead_air_s == 0
+    old = call_dynamics(transcript, DynamicsOptions(activity_db=15.0, activity_window_s=0.05, activity_share=1.0), StereoAudio(agent, customer, sr, 8000))
+    assert old.holds == () and old.dead_air_s > 15  # what the frame-by-frame rule made of it
+
+
+def test_audio_shorter_than_the_activity_window():
+    from analyzer.dynamics import nonspeech_activity
+
+    sr = 16000
+    quiet = np.random.default_rng(0).standard_normal(sr // 2).astype(np.float32) * 1e-4
+    tone = np.concatenate([quiet, (0.1 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)])  # 1.5 s < 2 s window
+    assert nonspeech_activity(tone, sr, [], DynamicsOptions()) == []
+    assert nonspeech_activity(tone, sr, [], DynamicsOptions(hold_min_audio_s=0.5)) != []
+
+
+def test_noise_under_the_other_partys_speech_is_not_a_hold():
+    """A television on the customer's line while the agent talks for 30 s is not a hold; the
+    same noise while neither speaks is non-speech sound (a hold, not dead air)."""
+    sr = 16000
+    rng = np.random.default_rng(2)
+    n = 60 * sr
+    agent = rng.standard_normal(n).astype(np.float32) * 1e-3
+    customer = rng.standard_normal(n).astype(np.float32) * 1e-3
+    customer[10 * sr : 40 * sr] += rng.standard_normal(30 * sr).astype(np.float32) * 1e-2  # 20 dB up
+    talking = Transcript((U("customer", 0, 9), U("agent", 10, 40), U("customer", 41, 60)), 60)
+    assert call_dynamics(talking, DynamicsOptions(), StereoAudio(agent, customer, sr, 8000)).holds == ()
+    silent = Transcript((U("customer", 0, 9), U("agent", 41, 60)), 60)
+    assert call_dynamics(silent, DynamicsOptions(), StereoAudio(agent, customer, sr, 8000)).hold_s > 25
+
+
 def neg(): return SentimentScore(0.8, 0.1, 0.1)
 def neu(): return SentimentScore(0.1, 0.8, 0.1)
 

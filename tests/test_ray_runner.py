@@ -5,6 +5,7 @@ whatever engine ran first, and a worker that dies costs only the call that kille
 import json
 import os
 import time
+from collections import deque
 
 import numpy as np
 import pandas as pd
@@ -221,3 +222,52 @@ def test_ray_options_are_checked(bad):
 
     with pytest.raises(ConfigError, match="ray"):
         RayOptions(**bad)
+
+
+def test_calls_a_dead_worker_had_staged_are_kept_not_retried_or_failed(tmp_path):
+    """A worker stages its group's rows before returning them, so it can die in between: those
+    calls are done (their rows are in staging), not tried again and not recorded as failed; the
+    group's other calls are tried again, alone."""
+    from analyzer.ingest.discover import find_inputs
+    from analyzer.ingest.metadata import Metadata
+    from analyzer.ray_runner import _Pool
+    from analyzer.redaction import Redactor
+    from analyzer.runner import Collector, _load_source, plan_batch, process_group, stage_rows
+    from analyzer.store import ResultsStore
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for i in range(3):
+        utts = [{"speaker": s, "start": 3.0 * k, "end": 3.0 * k + 2.5, "text": t} for k, (s, t) in enumerate(LINES[:3])]
+        (inp / f"t{i}.json").write_text(json.dumps({"call_id": f"t{i}", "agent_id": "a", "duration": 10.0 + i, "utterances": utts}))
+    config = AnalyzerConfig().replace("sentiment", enabled=False).replace("behaviours", enabled=False)
+    planned, failures = plan_batch(find_inputs([inp])[0], Metadata("none", {}))
+    assert not failures and len(planned) == 3
+    store = ResultsStore(tmp_path / "out")
+    batch_id = "20261202T120000-abcdef"
+    outcomes = process_group([(c, _load_source(c, config)) for c in planned[:2]], Models(), config, {"transcript": "s"}, Redactor(), batch_id, "2026-12-02")
+    assert [o.failure for o in outcomes] == [None, None]
+    assert stage_rows(store, batch_id, [(o.call, o.rows) for o in outcomes], writer="raydead") == {}
+    stage_rows(store, "20261201T120000-000000", [(outcomes[0].call, outcomes[0].rows)])  # another batch's part: not this one's
+    assert set(store.staged_calls(batch_id)) == {"t0", "t1"}
+
+    class DeadActor:  # what ray.get raises for the group of a worker that died before returning it
+        def wait(self, refs, num_returns):
+            return refs[:num_returns], refs[num_returns:]
+
+        def get(self, ref):
+            raise RuntimeError("ActorDiedError: the actor died unexpectedly")
+
+    pool = _Pool.__new__(_Pool)
+    pool.ray, pool.in_flight, pool.retry, pool.generation, pool.busy = DeadActor(), {}, deque(), [1], [0]
+    group = [(c, None) for c in planned]
+    pool.in_flight["ref"] = (0, 0, group, False)  # an old generation: the slot was replaced already
+    collector = Collector(store, batch_id, config, [], None, 3, 0)
+    pool._wait(collector)
+    assert [item[0][0].info.call_id for item in pool.retry] == ["t2"]  # only the call it had not staged
+    assert collector.n_ok == 2 and collector.failures == [] and collector.staged == []
+    assert collector.audio_s == 0.0  # transcripts: no audio counted
+
+    pool.in_flight["ref"] = (0, 0, pool.retry.popleft(), True)  # t2 alone kills its worker too: t2 fails, alone
+    pool._wait(collector)
+    assert [f.call_id for f in collector.failures] == ["t2"] and collector.n_ok == 2

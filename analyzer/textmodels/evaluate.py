@@ -167,6 +167,47 @@ def behaviour_table(results: Dict[str, Dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def transcript_style_agreement(models, holdout: Optional[Path] = None) -> Dict[str, Dict[str, object]]:
+    """Per labelled behaviour: precision / recall on the hold-out agent lines as written and as
+    transcripts from another system may give them (:func:`~analyzer.textmodels.data.transcript_style`:
+    lowercase, no punctuation, sometimes a filler first); ``_accusations``: blaming or dismissive
+    tags on lines that show neither, in each form."""
+    from .data import transcript_style
+
+    rows = holdout_lines(holdout)
+    rows = rows[rows.speaker == AGENT]
+    ids = models.behaviour_ids
+    forms = {"written": list(rows.text), "transcript_style": [transcript_style(t) for t in rows.text]}
+    present = {form: models.behaviours_present(texts, [AGENT] * len(texts))[1] for form, texts in forms.items()}
+    shows_negative = np.array([bool({"blaming", "dismissive"} & set(b)) for b in rows.behaviours])
+    negative = [ids.index(b) for b in ("blaming", "dismissive") if b in ids]
+    results: Dict[str, Dict[str, object]] = {}
+    for j, bid in enumerate(ids):
+        if bid not in LABELLED_BEHAVIOURS:
+            continue
+        y = np.array([bid in found for found in rows.behaviours])
+        results[bid] = {form: _prf(y, p[:, j]) for form, p in present.items()}
+    results["_accusations"] = {form: {"wrong": int((p[:, negative].any(axis=1) & ~shows_negative).sum()), "n": int(len(rows))}
+                               for form, p in present.items()}
+    return results
+
+
+def transcript_style_table(results: Dict[str, Dict[str, object]]) -> str:
+    lines = ["| behaviour | as written P / R | transcript style P / R |", "|---|---|---|"]
+
+    def pr(e):
+        p = "-" if e["precision"] != e["precision"] else f"{e['precision']:.2f}"
+        return f"{p} / {e['recall']:.2f}"
+
+    for bid, e in results.items():
+        if not bid.startswith("_"):
+            lines.append(f"| {bid} | {pr(e['written'])} | {pr(e['transcript_style'])} |")
+    acc = results["_accusations"]
+    lines.append(f"| blaming or dismissive on a line showing neither | {acc['written']['wrong']} of {acc['written']['n']} | "
+                 f"{acc['transcript_style']['wrong']} of {acc['transcript_style']['n']} |")
+    return "\n".join(lines)
+
+
 def simulator_agreement(models, seeds: Sequence[int] = (0,), agents: int = 30, calls: int = 1500) -> Dict[str, object]:
     """Render simulated teams (as the demo does), tag the agent turns, and compare per agent the
     share of calls tagged with each behaviour against (a) the simulator's true rate, (b) the share

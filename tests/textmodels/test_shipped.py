@@ -111,13 +111,20 @@ def test_holdout_customers(real_bundle, holdout):
     assert f1_score(rows.label, predicted, average="macro") >= 0.70
 
 
-def test_holdout_agents_are_not_accused(real_bundle, holdout):
+@pytest.mark.parametrize("form", ["written", "transcript_style"])
+def test_holdout_agents_are_not_accused(real_bundle, holdout, form):
     """On the independent agent lines: an accusation lands on a line that shows a negative
     behaviour (at least 90% of blaming or dismissive tags; a deflecting line tagged dismissive
     as well as blaming is the wrong word, not a false accusation), each tag's own precision is at
     least 0.80, empathy and apology lines are never tagged blaming or dismissive nor read as
-    negative tone, and positive tags are mostly right."""
+    negative tone, and positive tags are mostly right. The same holds for the lines as
+    transcripts from another system may give them (lowercase, no punctuation, a filler first):
+    losing the punctuation must cost recall, never an accusation."""
+    from analyzer.textmodels.data import transcript_style
+
     rows = holdout[holdout.speaker == "agent"].reset_index(drop=True)
+    if form == "transcript_style":
+        rows = rows.assign(text=[transcript_style(t) for t in rows.text])
     _, present = real_bundle.behaviours_present(list(rows.text), ["agent"] * len(rows))
     ids = real_bundle.behaviour_ids
     caring = np.array([bool({"empathy", "apology"} & set(b)) for b in rows.behaviours])
