@@ -22,7 +22,7 @@ import numpy as np
 
 from ..evaluation.classification import classification_report, vader
 from ..records import AGENT, CUSTOMER, SENTIMENT_LABELS
-from .data import LABELLED_BEHAVIOURS, agent_lines, holdout_lines, sentiment_corpus, uss_customer_turns, uss_system_labelled, uss_system_turns
+from .data import LABELLED_BEHAVIOURS, agent_lines, holdout_lines, sentiment_corpus, transcript_style, uss_customer_turns, uss_system_labelled, uss_system_turns
 
 LABELS = list(SENTIMENT_LABELS)
 CUSTOMER_SETS = ("dailydialog", "tweeteval", "goemotions", "service_lines")
@@ -172,8 +172,6 @@ def transcript_style_agreement(models, holdout: Optional[Path] = None) -> Dict[s
     transcripts from another system may give them (:func:`~analyzer.textmodels.data.transcript_style`:
     lowercase, no punctuation, sometimes a filler first); ``_accusations``: blaming or dismissive
     tags on lines that show neither, in each form."""
-    from .data import transcript_style
-
     rows = holdout_lines(holdout)
     rows = rows[rows.speaker == AGENT]
     ids = models.behaviour_ids

@@ -143,6 +143,15 @@ def test_holdout_agents_are_not_accused(real_bundle, holdout, form):
     assert hits / present.sum() >= 0.80  # pooled precision of every tag
 
 
+def test_the_readme_shows_the_transcript_style_table_of_the_shipped_model(real_bundle):
+    from pathlib import Path
+
+    from analyzer.textmodels.evaluate import transcript_style_agreement, transcript_style_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert transcript_style_table(transcript_style_agreement(real_bundle)) in readme
+
+
 def test_the_readme_and_the_model_card_show_the_shipped_models_numbers():
     """The tables in the README and the model card are the ones measured for (and stored with)
     the shipped bundle, so the README cannot drift from the weights."""
